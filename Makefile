@@ -1,0 +1,32 @@
+# newsbeam: `make run` and `make test` work on a fresh machine (they create .venv first).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+INPUT  ?= seeds/*.txt
+OUTPUT ?= out
+
+.PHONY: setup run test test-slow bench clean lock
+
+setup: $(STAMP)
+
+# Every dependency is pinned with its sha256 in requirements.lock (the spaCy model included).
+$(STAMP): requirements.lock setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsbeam needs Python >= 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/newsbeam run --input '$(INPUT)' --output $(OUTPUT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-slow: setup
+	HYPOTHESIS_PROFILE=slow \
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) $(OUTPUT) build *.egg-info

@@ -1,0 +1,48 @@
+"""The pipeline graph, assembled in one function from the stages in ``transforms``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apache_beam as beam
+
+from transforms.document import Document
+from transforms.read import ReadDocuments
+from transforms.stage import DOCS, REJECTED
+from transforms.summary import MergeCounters, outcome_stats, read_stats
+from transforms.write import COUNTERS, RECORDS, REJECTED_FILES, WriteOutputs
+
+
+def _stamp(doc: Document, provenance: dict[str, str]) -> Document:
+    doc.pipeline = provenance
+    return doc
+
+
+def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict[str, Any],
+          provenance: dict[str, str]) -> None:
+    """Add newsbeam's graph to ``root``: read, clean, repair, tag, relate, write."""
+    read = root | "Read" >> ReadDocuments(input_pattern, config["read"])
+    docs = read[DOCS]
+    rejected = [read[REJECTED]]
+
+    def apply(label: str, stage: beam.PTransform) -> None:
+        nonlocal docs
+        outputs = docs | label >> stage
+        docs = outputs[DOCS]
+        rejected.append(outputs[REJECTED])
+
+    # Cleaning: header metadata, boilerplate lines, photo captions.
+    # Repair: mojibake, glued words, stray punctuation, machine-translation artefacts.
+    # Tagging: language, entities, canonical names.
+    # Relations: duplicates, rewrites, stories.
+
+    records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
+    all_rejected = rejected | "CollectRejected" >> beam.Flatten()
+    counters = (
+        (read[DOCS] | "CountRead" >> beam.Map(read_stats),
+         read[REJECTED] | "CountReadRejected" >> beam.Map(read_stats),
+         records | "CountRecords" >> beam.Map(outcome_stats),
+         all_rejected | "CountRejected" >> beam.Map(outcome_stats))
+        | "FlattenCounters" >> beam.Flatten()
+        | "MergeCounters" >> beam.CombineGlobally(MergeCounters()))
+    _ = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters} | "Write" >> WriteOutputs(output_dir)

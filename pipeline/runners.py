@@ -1,0 +1,32 @@
+"""Choosing the runner: local runs never wait for Beam's Prism download.
+
+Beam 2.77's ``DirectRunner`` first tries to fetch the Prism runner binary over the network, which
+can hang without limit on a network that accepts the connection and never answers. newsbeam maps
+the local runner names to the in-process ``FnApiRunner`` (what ``DirectRunner`` falls back to), which
+honours ``--direct_num_workers`` and ``--direct_running_mode``. Other runners pass through by name.
+"""
+
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineRunner, create_runner
+
+LOCAL_RUNNERS = {None, "direct", "directrunner", "fnapirunner", "switchingdirectrunner"}
+
+
+def is_local(options: PipelineOptions) -> bool:
+    name = options.view_as(StandardOptions).runner
+    return (name.lower() if isinstance(name, str) else name) in LOCAL_RUNNERS
+
+
+def make_runner(options: PipelineOptions) -> PipelineRunner:
+    """The runner object for ``options``; local names get the FnApiRunner with the options provisioned."""
+    if not is_local(options):
+        return create_runner(options.view_as(StandardOptions).runner)
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+    return fn_runner.FnApiRunner(provision_info=provision)

@@ -1,0 +1,57 @@
+"""Shared fixtures: a local TestPipeline that never waits for Prism, the seeds, one end-to-end seed run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from hypothesis import settings
+
+from pipeline.cli import main
+from pipeline.runners import make_runner
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+settings.register_profile("default", max_examples=200, deadline=None)
+settings.register_profile("slow", max_examples=10_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def local_pipeline() -> TestPipeline:
+    """A TestPipeline on the in-process FnApiRunner (never the Prism download)."""
+    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    return TestPipeline(runner=make_runner(options), options=options)
+
+
+def read_outputs(directory: Path) -> dict:
+    """Records (by seed-style file stem), rejected entries and the summary of a finished run."""
+    records = [orjson.loads(line) for path in sorted(directory.glob("records-*.jsonl"))
+               for line in path.read_bytes().splitlines() if line]
+    rejected = [orjson.loads(line) for path in sorted(directory.glob("rejected-*.jsonl"))
+                for line in path.read_bytes().splitlines() if line]
+    summary = orjson.loads((directory / "summary.json").read_bytes())
+    return {"records": records, "rejected": rejected, "summary": summary,
+            "by_name": {Path(r["source"]).name[:3]: r for r in records}}
+
+
+def run_cli(input_glob: str, output: Path, *extra: str) -> int:
+    return main(["run", "--input", input_glob, "--output", str(output), "--quiet", *extra])
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory) -> dict:
+    """One end-to-end run of ``newsbeam run`` over seeds/ on two worker processes, shared by tests."""
+    output = tmp_path_factory.mktemp("seed_run")
+    assert run_cli(str(SEEDS / "*.txt"), output) == 0
+    return read_outputs(output)
+
+
+@pytest.fixture(scope="session")
+def seed_records(seed_run) -> dict:
+    """The seed records keyed by their number ('000' .. '004')."""
+    return seed_run["by_name"]

@@ -1,0 +1,88 @@
+import codecs
+import gzip
+
+import pytest
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import local_pipeline
+from transforms.document import Document, Rejection
+from transforms.errors import Reject
+from transforms.read import ReadDocuments, decode, documents_from_bytes
+from transforms.stage import DOCS, REJECTED
+
+CONFIG = {"max_bytes": 1000, "jsonl_extensions": [".jsonl", ".jsonl.gz"], "legacy_max_chaos": 0.2}
+NEWS = "Russia and China agreed to deepen investment in trade services, said the minister in Beijing."
+
+
+@pytest.mark.parametrize("data, encoding", [
+    (NEWS.encode("utf-8"), "utf-8"),
+    (codecs.BOM_UTF8 + NEWS.encode("utf-8"), "utf-8"),
+    (NEWS.encode("utf-16"), "utf-16"),
+    (NEWS.encode("utf-16-le"), "utf-16-le"),
+    (NEWS.encode("utf-16-be"), "utf-16-be"),
+])
+def test_read_decodes_unicode_forms(data, encoding):
+    assert decode(data) == (NEWS, encoding)
+
+
+def test_read_decodes_windows_1252_news_and_says_so():
+    text = "Le président français a rencontré «ses homologues» à Genève – l’accord était signé."
+    decoded, encoding = decode(text.encode("cp1252"))
+    assert decoded == text
+    assert encoding in {"cp1252", "windows-1252", "latin_1", "iso8859_15", "cp1250"}
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty"),
+    (b"  \n\t \n", "empty"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "binary"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    (b"text with a NUL\x00 in the middle of it and more", "binary"),
+    (bytes(range(128, 256)) * 8, "undecodable"),
+])
+def test_read_refuses_what_is_not_text(data, reason):
+    with pytest.raises(Reject) as refusal:
+        decode(data)
+    assert refusal.value.reason == reason
+
+
+def test_read_jsonl_gives_one_document_per_line_and_rejects_bad_lines():
+    data = b'{"text": "First story.", "id": "a1", "url": "https://example.com/a"}\n' \
+           b'not json\n' \
+           b'{"title": "no text"}\n' \
+           b'\n' \
+           b'{"text": "Second story.", "published": "2023-05-24"}\n'
+    items = list(documents_from_bytes("feed.jsonl", data, CONFIG))
+    assert [type(item).__name__ for item in items] == ["Document", "Rejection", "Rejection", "Document"]
+    assert items[0].id == "a1" and items[0].url == "https://example.com/a" and items[0].source == "feed.jsonl:1"
+    assert (items[1].source, items[1].reason) == ("feed.jsonl:2", "malformed_jsonl")
+    assert (items[2].source, items[2].reason) == ("feed.jsonl:3", "missing_text")
+    assert items[3].published == "2023-05-24" and items[3].source == "feed.jsonl:5"
+
+
+def test_read_normalises_crlf_and_lone_cr():
+    [doc] = documents_from_bytes("a.txt", b"one\r\ntwo\rthree\n", CONFIG)
+    assert doc.text == "one\ntwo\nthree\n"
+
+
+def test_read_document_ids_are_stable_and_depend_on_source_and_content():
+    [a] = documents_from_bytes("a.txt", NEWS.encode(), CONFIG)
+    [again] = documents_from_bytes("a.txt", NEWS.encode(), CONFIG)
+    [b] = documents_from_bytes("b.txt", NEWS.encode(), CONFIG)
+    assert a.id == again.id != b.id
+
+
+def test_read_transform_reads_plain_gz_and_rejects_bad_files(tmp_path):
+    (tmp_path / "story.txt").write_text(NEWS, encoding="utf-8")
+    (tmp_path / "story2.txt.gz").write_bytes(gzip.compress(NEWS.replace("Beijing", "Moscow").encode()))
+    (tmp_path / "broken.txt.gz").write_bytes(gzip.compress(NEWS.encode())[:20])
+    (tmp_path / "big.txt").write_bytes(b"word " * 400)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with local_pipeline() as p:
+        out = p | ReadDocuments(str(tmp_path / "*"), CONFIG)
+        assert_that(out[DOCS] | beam.Map(lambda d: d.text), equal_to([NEWS, NEWS.replace("Beijing", "Moscow")]),
+                    label="CheckDocs")
+        assert_that(out[REJECTED] | beam.Map(lambda r: (r.source.rsplit("/", 1)[1], r.stage, r.reason)),
+                    equal_to([("broken.txt.gz", "read", "corrupt_gzip"), ("big.txt", "read", "too_large"),
+                              ("empty.txt", "read", "empty")]), label="CheckRejected")

@@ -1,0 +1,38 @@
+import pytest
+
+from transforms.textmap import Edit, TextMap, apply_edits, shift
+
+
+def test_textmap_identity_maps_each_position_to_itself():
+    tmap = TextMap.identity(10)
+    assert tmap.raw_span(2, 5) == (2, 5)
+
+
+def test_textmap_deletion_and_replacement_compose_back_to_raw():
+    raw = "Share this:\nXi Jinpingoffered support.\n"
+    text, tmap, _ = apply_edits(raw, [Edit(0, 12, "")], TextMap.identity(len(raw)))
+    assert text == "Xi Jinpingoffered support.\n"
+    start = text.index("Xi")
+    assert raw[slice(*tmap.raw_span(start, start + 2))] == "Xi"
+    glued = text.index("Jinpingoffered")
+    text2, tmap2, starts = apply_edits(text, [Edit(glued, glued + 14, "Jinping offered")], tmap)
+    assert text2 == "Xi Jinping offered support.\n"
+    assert starts == [glued]
+    # An entity inside a repaired span maps to the span's whole raw extent.
+    jinping = text2.index("Jinping")
+    assert raw[slice(*tmap2.raw_span(jinping, jinping + 7))] == "Jinpingoffered"
+    # Text after the repair still maps exactly.
+    support = text2.index("support")
+    assert raw[slice(*tmap2.raw_span(support, support + 7))] == "support"
+
+
+def test_textmap_rejects_overlapping_edits():
+    with pytest.raises(ValueError):
+        apply_edits("abcdef", [Edit(0, 3, "x"), Edit(2, 4, "y")], TextMap.identity(6))
+
+
+def test_textmap_shift_moves_later_positions_only():
+    edits = [Edit(2, 4, ""), Edit(10, 10, "abc")]
+    assert shift(1, edits) == 1
+    assert shift(5, edits) == 3
+    assert shift(12, edits) == 13

@@ -1,0 +1,1 @@
+"""newsbeam stages: one module per stage, each pure functions plus a thin composite PTransform."""

@@ -1,0 +1,228 @@
+"""Reading: whole files (plain, .gz, .jsonl) into documents, refusing what is not news text.
+
+Pure functions decode bytes and split JSONL; :class:`ReadDocuments` matches files with
+``fileio`` (local paths and every filesystem Beam supports), spreads them over workers and reads
+each in a DoFn whose failures become rejected entries.
+"""
+
+from __future__ import annotations
+
+import codecs
+import zlib
+from typing import Any, Iterator, Mapping
+
+import apache_beam as beam
+import orjson
+from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+from charset_normalizer import from_bytes
+
+from transforms.document import Document, Rejection
+from transforms.errors import ConfigError, Reject
+from transforms.stage import DOCS, REJECTED
+
+STAGE = "read"
+
+# Signatures of common binary formats that a scrape folder collects by accident.
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"BM",
+                 b"RIFF", b"\x7fELF", b"II*\x00", b"MM\x00*", b"OggS", b"ID3", b"\x00\x00\x01\x00")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM shows as NULs in every other byte of ASCII-range text."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0) / len(sample[0::2])
+    odd_nuls = sample[1::2].count(0) / len(sample[1::2])
+    if odd_nuls > 0.3 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.3 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def decode(data: bytes, legacy_threshold: float = 0.2) -> tuple[str, str]:
+    """Decode file bytes to text, returning ``(text, encoding)``; refuse binary or undecodable bytes.
+
+    UTF-8 (with or without BOM) and BOM-marked UTF-16/32 come first; bytes that are not UTF-8 are
+    handed to charset-normalizer, whose guess is accepted only when its chaos (mess) ratio is low.
+    """
+    if not data.strip():
+        raise Reject("empty", f"{len(data)} bytes, no text")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _no_nul(data.decode(encoding)), encoding.removesuffix("-sig")
+            except UnicodeDecodeError as error:
+                raise Reject("undecodable", f"{encoding} BOM but {error.reason} at byte {error.start}") from None
+    if data.startswith(_BINARY_MAGIC):
+        raise Reject("binary", f"file signature {data[:8]!r}")
+    utf16 = _bomless_utf16(data)
+    if utf16 is not None:
+        try:
+            return _no_nul(data.decode(utf16)), utf16
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:65536]:
+        raise Reject("binary", "NUL bytes")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        utf8_error = f"invalid UTF-8 ({error.reason}) at byte {error.start}"
+    best = from_bytes(data[:262144]).best()
+    if best is None or best.chaos > legacy_threshold:
+        raise Reject("undecodable", utf8_error + "; no legacy encoding fits")
+    try:
+        return data.decode(best.encoding), best.encoding
+    except (UnicodeDecodeError, LookupError):
+        raise Reject("undecodable", utf8_error + f"; guessed {best.encoding} does not decode all bytes") from None
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise Reject("binary", "NUL characters in decoded text")
+    return text
+
+
+def _normalise_newlines(text: str) -> str:
+    # CRLF and lone CR become LF so that line rules see one convention; raw offsets refer to this.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def is_jsonl(path: str, extensions: list[str]) -> bool:
+    lowered = path.lower()
+    return any(lowered.endswith(ext) for ext in extensions)
+
+
+def documents_from_bytes(path: str, data: bytes, config: Mapping[str, Any]) -> Iterator[Document | Rejection]:
+    """All documents (or rejections) in one file's bytes: one per file, or one per JSONL line."""
+    try:
+        text, encoding = decode(data, config["legacy_max_chaos"])
+    except Reject as refusal:
+        yield Rejection(path, STAGE, refusal.reason, refusal.detail)
+        return
+    text = _normalise_newlines(text)
+    if not is_jsonl(path, config["jsonl_extensions"]):
+        yield Document.from_raw(path, text, encoding)
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield _jsonl_document(f"{path}:{number}", line, encoding, config["max_bytes"])
+
+
+def _jsonl_document(source: str, line: str, encoding: str, max_bytes: int) -> Document | Rejection:
+    if len(line) > max_bytes:
+        return Rejection(source, STAGE, "too_large", f"JSONL line of {len(line)} characters > {max_bytes}")
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        return Rejection(source, STAGE, "malformed_jsonl", str(error)[:200])
+    if not isinstance(obj, dict):
+        return Rejection(source, STAGE, "malformed_jsonl", f"a JSON {type(obj).__name__}, not an object")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return Rejection(source, STAGE, "missing_text", "field 'text' absent, empty or not a string")
+    doc = Document.from_raw(source, _normalise_newlines(text), encoding)
+    if obj.get("id") is not None:
+        doc.id = str(obj["id"])
+    if isinstance(obj.get("url"), str):
+        doc.url = obj["url"]
+    if isinstance(obj.get("published"), str):
+        doc.published = obj["published"]
+    return doc
+
+
+def read_limited(handle: Any, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` (+1 to detect overflow) so a huge or gz-bomb file cannot exhaust memory."""
+    data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise Reject("too_large", f"more than {max_bytes} bytes (read.max_bytes)")
+    return data
+
+
+def gunzip(data: bytes, max_bytes: int) -> bytes:
+    """Decompress every gzip member, refusing truncated or corrupt data and output over ``max_bytes``."""
+    out = bytearray()
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            out += inflater.decompress(rest, max_bytes + 1 - len(out))
+        except zlib.error as error:
+            raise Reject("corrupt_gzip", str(error)) from None
+        if len(out) > max_bytes or inflater.unconsumed_tail:
+            raise Reject("too_large", f"decompresses to more than {max_bytes} bytes (read.max_bytes)")
+        if not inflater.eof:
+            raise Reject("corrupt_gzip", f"truncated after {len(data)} compressed bytes")
+        rest = inflater.unused_data
+    return bytes(out)
+
+
+class _ReadFn(beam.DoFn):
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = config
+        self._read = Metrics.counter("newsbeam", "read.documents")
+
+    def process(self, readable: fileio.ReadableFile):
+        path = readable.metadata.path
+        for item in self._items(readable, path):
+            if isinstance(item, Rejection):
+                yield TaggedOutput(REJECTED, item)
+            else:
+                self._read.inc()
+                yield item
+
+    def _items(self, readable: fileio.ReadableFile, path: str) -> Iterator[Document | Rejection]:
+        max_bytes = self._config["max_bytes"]
+        gzipped = path.lower().endswith(".gz")
+        try:
+            if not gzipped and readable.metadata.size_in_bytes > max_bytes:
+                raise Reject("too_large", f"{readable.metadata.size_in_bytes} bytes > {max_bytes} (read.max_bytes)")
+            # .gz is decompressed here, not by Beam, whose reader returns a truncated stream's
+            # prefix without an error; other compressions (.bz2, .zst, ...) are Beam's.
+            kind = CompressionTypes.UNCOMPRESSED if gzipped else CompressionTypes.AUTO
+            with readable.open(compression_type=kind) as handle:
+                data = read_limited(handle, max_bytes)
+            if gzipped:
+                data = gunzip(data, max_bytes)
+        except Reject as refusal:
+            yield Rejection(path, STAGE, refusal.reason, refusal.detail)
+            return
+        except OSError as error:
+            yield Rejection(path, STAGE, "unreadable", f"{type(error).__name__}: {error.strerror or error}")
+            return
+        yield from documents_from_bytes(path, data, self._config)
+
+
+class ReadDocuments(beam.PTransform):
+    """Match ``pattern``, read every file whole, and emit ``[DOCS]`` and ``[REJECTED]``.
+
+    The files are redistributed before reading so that all workers share the work, and the
+    documents after reading, so that one large JSONL file does not stay on one worker.
+    """
+
+    def __init__(self, pattern: str, config: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._pattern = pattern
+        self._config = config
+
+    def expand(self, pbegin):
+        outputs = (
+            pbegin
+            | "MatchFiles" >> fileio.MatchFiles(self._pattern)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "OpenFiles" >> fileio.ReadMatches()
+            | "ReadFiles" >> beam.ParDo(_ReadFn(self._config)).with_outputs(REJECTED, main=DOCS))
+        docs = outputs[DOCS] | "SpreadDocuments" >> beam.Reshuffle()
+        return {DOCS: docs, REJECTED: outputs[REJECTED]}
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    section = config["read"]
+    if section["max_bytes"] < 1:
+        raise ConfigError("read.max_bytes", "must be a positive number of bytes")

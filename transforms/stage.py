@@ -1,0 +1,72 @@
+"""The shared frame of a per-document stage: a pure function run in a DoFn with dead letters.
+
+A stage module exposes ``build(config) -> Callable[[Document, ...], Document]``; the function is
+built once per worker in ``DoFn.setup`` (rules compiled there, never per element) and applied to
+each document. A :class:`~transforms.errors.Reject` or any other exception sends the document to
+the ``rejected`` output with the stage name and reason, and the run goes on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+
+from transforms.document import Document, Rejection
+from transforms.errors import Reject
+
+DOCS = "docs"
+REJECTED = "rejected"
+
+StageFunction = Callable[..., Document]
+Builder = Callable[[Mapping[str, Any]], StageFunction]
+
+
+def run_stage(stage: str, function: StageFunction, doc: Document, *side: Any) -> Document | Rejection:
+    """Apply one stage's function, turning a refusal or a crash into a :class:`Rejection`."""
+    try:
+        return function(doc, *side)
+    except Reject as refusal:
+        return Rejection(doc.source, stage, refusal.reason, refusal.detail)
+    except Exception as error:  # noqa: BLE001 - a dead letter must catch whatever a stage raises
+        return Rejection(doc.source, stage, "exception", f"{type(error).__name__}: {error}"[:500])
+
+
+class _StageFn(beam.DoFn):
+    def __init__(self, stage: str, build: Builder, config: Mapping[str, Any]) -> None:
+        self._stage = stage
+        self._build = build
+        self._config = config
+        self._function: StageFunction | None = None
+        self._rejected = Metrics.counter("newsbeam", f"{stage}.rejected")
+
+    def setup(self) -> None:
+        self._function = self._build(self._config)
+
+    def process(self, doc: Document, *side: Any):
+        result = run_stage(self._stage, self._function, doc, *side)
+        if isinstance(result, Rejection):
+            self._rejected.inc()
+            yield TaggedOutput(REJECTED, result)
+        else:
+            yield result
+
+
+class DocumentStage(beam.PTransform):
+    """Run a stage over documents; the result has ``[DOCS]`` and ``[REJECTED]`` outputs.
+
+    ``side_inputs`` (e.g. ``beam.pvalue.AsDict``) are passed to the function after the document.
+    """
+
+    def __init__(self, stage: str, build: Builder, config: Mapping[str, Any], *side_inputs: Any) -> None:
+        super().__init__()
+        self._stage = stage
+        self._build = build
+        self._config = config
+        self._side_inputs = side_inputs
+
+    def expand(self, docs):
+        return docs | beam.ParDo(_StageFn(self._stage, self._build, self._config), *self._side_inputs).with_outputs(
+            REJECTED, main=DOCS)
