@@ -22,7 +22,7 @@ from pipeline import __version__
 from pipeline.config import config_hash, load_config
 from pipeline.graph import build
 from pipeline.outputs import AccountingError, finalize, format_table
-from pipeline.runners import is_local, make_runner
+from pipeline.runners import is_local, make_runner, register_runner_options
 from transforms.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -61,16 +61,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pipeline_options(beam_args: list[str]) -> PipelineOptions:
+    """Beam options from the arguments newsbeam does not know; local runs default to both cores."""
+    register_runner_options(beam_args)
     options = PipelineOptions(beam_args)
+    given = options.get_all_options(drop_default=True)
+    unknown = sorted(set(options.get_all_options(retain_unknown_options=True)) - set(options.get_all_options()))
+    if unknown:
+        raise UsageError(f"unknown option --{unknown[0]} (neither a newsbeam nor a Beam pipeline option)")
     if is_local(options):
-        direct = options.view_as(DirectOptions)
-        if "--direct_num_workers" not in " ".join(beam_args):
-            direct.direct_num_workers = 2
-        if "--direct_running_mode" not in " ".join(beam_args):
-            direct.direct_running_mode = "multi_processing"
-        harness = options.view_as(WorkerOptions)
-        if "--default_sdk_harness_log_level" not in " ".join(beam_args):
-            harness.default_sdk_harness_log_level = "ERROR"
+        defaults = {"direct_num_workers": 2, "direct_running_mode": "multi_processing",
+                    # Worker processes would otherwise log every bundle at INFO to the terminal.
+                    "default_sdk_harness_log_level": "ERROR"}
+        for name, value in defaults.items():
+            if name not in given:
+                setattr(options.view_as(DirectOptions if name.startswith("direct") else WorkerOptions), name, value)
     return options
 
 

@@ -8,10 +8,35 @@ honours ``--direct_num_workers`` and ``--direct_running_mode``. Other runners pa
 
 from __future__ import annotations
 
+import argparse
+import importlib
+from typing import Sequence
+
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineRunner, create_runner
 
 LOCAL_RUNNERS = {None, "direct", "directrunner", "fnapirunner", "switchingdirectrunner"}
+
+# Runners that Beam's create_runner does not know by short name. Their extra options (Dask's
+# --dask_client_address and friends) are declared in the runner's module, and PipelineOptions only
+# accepts an option once the class declaring it is imported.
+_QUALIFIED_RUNNERS = {"dask": "apache_beam.runners.dask.dask_runner.DaskRunner",
+                      "daskrunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+
+
+def runner_name(argv: Sequence[str]) -> str | None:
+    """The ``--runner`` named in Beam arguments, lower-cased, or None for the default (local) runner."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--runner")
+    name = parser.parse_known_args(list(argv))[0].runner
+    return name.lower() if name else None
+
+
+def register_runner_options(argv: Sequence[str]) -> None:
+    """Import the module declaring the chosen runner's options, so that parsing ``argv`` accepts them."""
+    qualified = _QUALIFIED_RUNNERS.get(runner_name(argv) or "")
+    if qualified:
+        importlib.import_module(qualified.rsplit(".", 1)[0])
 
 
 def is_local(options: PipelineOptions) -> bool:
@@ -22,7 +47,8 @@ def is_local(options: PipelineOptions) -> bool:
 def make_runner(options: PipelineOptions) -> PipelineRunner:
     """The runner object for ``options``; local names get the FnApiRunner with the options provisioned."""
     if not is_local(options):
-        return create_runner(options.view_as(StandardOptions).runner)
+        name = options.view_as(StandardOptions).runner
+        return create_runner(_QUALIFIED_RUNNERS.get(name.lower(), name))
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
