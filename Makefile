@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 INPUT  ?= seeds/*.txt
 OUTPUT ?= out
 
-.PHONY: setup run test test-slow bench clean lock
+.PHONY: setup run test test-slow bench clean lock browser
 
 setup: $(STAMP)
 
@@ -20,6 +20,7 @@ $(STAMP): requirements.lock setup.py
 
 run: setup
 	$(BIN)/newsbeam run --input '$(INPUT)' --output $(OUTPUT)
+	$(BIN)/newsbeam report $(OUTPUT)
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -27,6 +28,18 @@ test: setup
 test-slow: setup
 	HYPOTHESIS_PROFILE=slow \
 	$(BIN)/python -m pytest -q -m slow
+
+# Throughput and memory against the bare spaCy loop (bench/run.py; figures, not tests).
+bench: setup
+	$(BIN)/python bench/run.py
+
+# Headless Chromium for the report's browser test (tests/test_report.py): Debian's package, driven by
+# Playwright with executable_path=/usr/bin/chromium; never a browser download (no `playwright install`).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@chromium --version 2>/dev/null
 
 clean:
 	rm -rf $(VENV) $(OUTPUT) build *.egg-info

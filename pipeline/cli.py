@@ -1,5 +1,8 @@
 """The ``newsbeam`` command: ``newsbeam run --input GLOB --output DIR [--config FILE] [--set k=v] [Beam options]``.
 
+``newsbeam watch`` keeps an output in sync with a landing folder (pipeline/watch.py); ``--incremental``
+and ``--date`` serve scheduled batches (pipeline/manifest.py).
+
 Exit codes: 0 success, 2 bad command line or configuration, 1 the run failed.
 """
 
@@ -14,6 +17,8 @@ import time
 import uuid
 from typing import Any, Sequence
 
+import threading
+
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
@@ -21,8 +26,12 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 from pipeline import __version__
 from pipeline.config import config_hash, load_config
 from pipeline.graph import build
+from pipeline import manifest
+from pipeline.manifest import LockedError
 from pipeline.outputs import AccountingError, finalize, format_table
-from pipeline.runners import is_local, make_runner, register_runner_options
+from pipeline.report import DEFAULT_DOCS, ReportError
+from pipeline.report import main as write_report
+from pipeline.runners import is_local, make_runner, overlay_args, register_runner_options
 from transforms.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -55,6 +64,44 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                      help="override one setting, e.g. --set read.max_bytes=1000000 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="print only the final status line")
+    run.add_argument("--date", metavar="YYYY-MM-DD",
+                     help="the partition to process: replaces {date}, {year}, {month} and {day} in --input and "
+                          "--output; an --output without a placeholder gets a date=YYYY-MM-DD folder")
+    run.add_argument("--incremental", action="store_true",
+                     help="process only files new or changed since the output's manifest.json, into a new "
+                          "batch-NNNNNN folder (a rerun with nothing new does nothing)")
+    watch = commands.add_parser(
+        "watch", help="keep --output in sync with a landing folder, in bounded micro-batches",
+        description="Poll --input every --interval seconds and run the pipeline over the files that are new or "
+                    "changed since the output's manifest.json, each batch into its own batch-NNNNNN folder. "
+                    "SIGINT/SIGTERM finish the current batch and stop. Beam options pass through as for run.",
+        epilog="Exit codes: 0 stopped cleanly, 2 bad command line or config, 1 a batch failed.")
+    watch.add_argument("--input", required=True, metavar="GLOB", help="the landing folder's files (any Beam filesystem)")
+    watch.add_argument("--output", required=True, metavar="DIR", help="directory for batch-NNNNNN folders and manifest.json")
+    watch.add_argument("--config", metavar="FILE", help="YAML file overlaid on configs/default.yaml")
+    watch.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                       help="override one setting (repeatable)")
+    watch.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+                       help="seconds between polls of --input (default 30)")
+    watch.add_argument("--max-files", type=int, default=1000, metavar="N",
+                       help="at most N files per batch, oldest paths first, so memory per batch is bounded (default 1000)")
+    watch.add_argument("--once", action="store_true", help="process what is pending, then exit")
+    watch.add_argument("--quiet", action="store_true", help="print only one status line per batch")
+    report = commands.add_parser(
+        "report", help="write a static HTML report of a finished run to OUT_DIR/report/index.html",
+        description="Write a self-contained HTML report of a finished run: counts and charts, a searchable "
+                    "document list, rejected inputs, and pages that show each sampled document's original text "
+                    "with what was removed, repaired and tagged.",
+        epilog="Exit codes: 0 success, 2 bad command line or not a finished run, 1 the report failed.")
+    report.add_argument("out_dir", metavar="OUT_DIR", help="a finished run's --output directory (local)")
+    report.add_argument("--docs", type=int, default=DEFAULT_DOCS, metavar="N",
+                        help=f"write pages for a deterministic sample of N documents (default {DEFAULT_DOCS}, 0 for none)")
+    report.add_argument("--doc", action="append", default=[], metavar="ID", dest="doc_ids",
+                        help="also write the page of the document with this id (repeatable)")
+    report.add_argument("--source-root", metavar="DIR",
+                        help="directory that relative source paths are resolved from (default: the current one)")
+    report.add_argument("--config", metavar="FILE", help="the run's --config, to decode sources as the run did")
+    report.add_argument("--open", action="store_true", help="open the report in the default web browser")
     return parser
 
 
@@ -87,29 +134,110 @@ def _check_input(pattern: str) -> None:
         raise UsageError(f"--input {pattern!r} matches no files")
 
 
-def run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    config = load_config(args.config, args.overrides)
-    _check_input(args.input)
-    options = _pipeline_options(beam_args)
+class _Progress:
+    """Elapsed time and files on one self-erasing terminal line; silent when stderr is not a terminal.
+
+    Beam reports no per-element progress while a local run is in flight, so the line shows the run's
+    size and elapsed time, and the final status line gives documents per second.
+    """
+
+    def __init__(self, files: int, enabled: bool) -> None:
+        self._files = files
+        self._enabled = enabled and sys.stderr.isatty()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self) -> "_Progress":
+        if self._enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._enabled:
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+
+    def _tick(self) -> None:
+        started = time.time()
+        while not self._stop.wait(1.0):
+            sys.stderr.write(f"\rnewsbeam: {self._files} files in flight, {time.time() - started:.0f}s elapsed")
+            sys.stderr.flush()
+
+
+def execute(inputs: str | list[str], output: str, label: str, config: dict[str, Any],
+            options: PipelineOptions, progress: bool = False) -> dict[str, Any]:
+    """One ordinary batch run over ``inputs`` (a glob or exact paths) into ``output``; returns the summary."""
     try:
         runner = make_runner(options)
     except ValueError as error:
         raise UsageError(str(error)) from None
     digest = config_hash(config)
-    output = args.output.rstrip("/") or "/"
     if "://" not in output:
         os.makedirs(output, exist_ok=True)
     staging = posixpath.join(output, f".staging-{uuid.uuid4().hex[:12]}")
     started = time.time()
-    with beam.Pipeline(runner=runner, options=options) as root:
-        build(root, args.input, staging, config, {"version": __version__, "config_hash": digest})
-    header = {"newsbeam": __version__, "config_hash": digest, "input": args.input, "output": output,
+    files = 1 if isinstance(inputs, str) else len(inputs)
+    with _Progress(files, progress and is_local(options)), beam.Pipeline(runner=runner, options=options) as root:
+        build(root, inputs, staging, config, {"version": __version__, "config_hash": digest})
+    header = {"newsbeam": __version__, "config_hash": digest, "input": label, "output": output,
               "runner": type(runner).__name__, "seconds": round(time.time() - started, 3)}
-    summary = finalize(staging, output, header)
+    return finalize(staging, output, header)
+
+
+def status_line(summary: dict[str, Any], output: str) -> str:
+    """The one-line final status a scheduler's log shows."""
+    seconds = summary["seconds"]
+    rate = summary["documents_in"] / seconds if seconds else 0.0
+    return (f"newsbeam: ok: {summary['records']} records, {summary['rejected']} rejected, "
+            f"{summary['documents_in']} documents in {seconds:.1f}s ({rate:.2f} docs/s) -> {output}")
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> int:
+    config = load_config(args.config, args.overrides)
+    try:
+        pattern, output = manifest.partition_paths(args.input, args.output, args.date)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    _check_input(pattern)
+    options = _pipeline_options([*overlay_args(args.config), *beam_args])
+    if "://" not in output:
+        os.makedirs(output, exist_ok=True)
+    with manifest.output_lock(output):
+        if args.incremental:
+            batch = manifest.run_incremental(pattern, output, config_hash(config), None,
+                                             partial_execute(config, options, not args.quiet))
+            if batch is None:
+                print(f"newsbeam: ok: up to date, no new or changed files in {pattern!r} -> {output}")
+                return EXIT_OK
+            output, summary = batch
+        else:
+            # The files are listed once and read by exact path, so the manifest names exactly what was read.
+            files = manifest.scan(pattern, manifest.load(output)["files"])
+            summary = execute(manifest.exact_patterns(files), output, pattern, config, options, not args.quiet)
+            state = {"version": manifest.MANIFEST_VERSION, "files": {}}
+            manifest.record(output, state, files, config_hash(config), ".")
+            manifest.remove_orphans(output, state)  # a full run replaces earlier incremental batches too
     if not args.quiet:
         print(format_table(summary))
-    print(f"newsbeam: ok: {summary['records']} records, {summary['rejected']} rejected, "
-          f"{summary['documents_in']} documents in {header['seconds']:.1f}s -> {output}")
+    print(status_line(summary, output))
+    return EXIT_OK
+
+
+def partial_execute(config: dict[str, Any], options: PipelineOptions, progress: bool):
+    """``execute`` bound to one configuration and set of options, as manifest and watch call it."""
+    return lambda inputs, output, label: execute(inputs, output, label, config, options, progress)
+
+
+def report(args: argparse.Namespace, extra: list[str]) -> int:
+    if extra:
+        raise UsageError(f"report: unrecognized arguments: {' '.join(extra)}")
+    if args.docs < 0:
+        raise UsageError("report: --docs must be 0 or more")
+    try:
+        write_report(args.out_dir, args.docs, args.doc_ids, args.source_root, args.config, args.open)
+    except ReportError as error:
+        raise UsageError(str(error)) from None
     return EXIT_OK
 
 
@@ -121,10 +249,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if args.command == "report":
+            return report(args, beam_args)
+        if args.command == "watch":
+            from pipeline.watch import watch
+
+            return watch(args, beam_args)
         return run(args, beam_args)
     except (ConfigError, UsageError) as error:
         print(f"newsbeam: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except LockedError as error:
+        print(f"newsbeam: failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except AccountingError as error:
         print(f"newsbeam: failed: accounting does not add up: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,7 +20,13 @@ from jsonschema import Draft202012Validator
 
 from transforms.errors import ConfigError
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+def _config_dir() -> Path:
+    """configs/ beside the package in a checkout or editable install, else where setup.py installs it."""
+    checkout = Path(__file__).resolve().parent.parent / "configs"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "newsbeam" / "configs"
+
+
+CONFIG_DIR = _config_dir()
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
 SCHEMA_DIR = CONFIG_DIR / "schema"
 
@@ -106,6 +113,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(str(path), "a config file must be a mapping of sections")
         if "files" in user:
             raise ConfigError("files", "reserved for rule files loaded by newsbeam; do not set it")
+        # Runner flags of a runner overlay (configs/dataflow.yaml, ...) are Beam options, read by the
+        # launcher (pipeline/runners.py), not stage settings: kept out of the config and its hash.
+        user.pop("pipeline_options", None)
         config = _merge(config, user)
         base_dir = Path(path).resolve().parent
     for assignment in overrides or []:

@@ -6,9 +6,16 @@ from typing import Any
 
 import apache_beam as beam
 
+from transforms import boilerplate, captions, header, layout
+from transforms import canonical, entities, language
 from transforms.document import Document
+from transforms.dedup import FindDuplicates
 from transforms.read import ReadDocuments
-from transforms.stage import DOCS, REJECTED
+from transforms.repair import STAGE as REPAIR, build as build_repair
+from transforms.repair_glued import CorpusNames
+from transforms.rewrites import FindRewrites
+from transforms.stage import DOCS, REJECTED, DocumentStage
+from transforms.stories import FindStories
 from transforms.summary import MergeCounters, outcome_stats, read_stats
 from transforms.write import COUNTERS, RECORDS, REJECTED_FILES, WriteOutputs
 
@@ -32,9 +39,24 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
         rejected.append(outputs[REJECTED])
 
     # Cleaning: header metadata, boilerplate lines, photo captions.
+    apply("ExtractHeader", DocumentStage(header.STAGE, header.build, config))
+    apply("StripCaptions", DocumentStage(captions.STAGE, captions.build, config))
+    repeated = docs | "FindRepeatedLines" >> boilerplate.RepeatedLines(config)
+    apply("StripBoilerplate", DocumentStage(boilerplate.STAGE, boilerplate.build, config,
+                                            beam.pvalue.AsDict(repeated)))
+    apply("LayOutParagraphs", DocumentStage(layout.STAGE, layout.build, config))
     # Repair: mojibake, glued words, stray punctuation, machine-translation artefacts.
+    names = docs | "FindCorpusNames" >> CorpusNames(config["repair"]["glued"]["corpus_min_docs"])
+    apply("RepairTypos", DocumentStage(REPAIR, build_repair, config, beam.pvalue.AsDict(names)))
     # Tagging: language, entities, canonical names.
+    apply("DetectLanguage", DocumentStage(language.STAGE, language.build, config))
+    apply("TagEntities", entities.TagEntities(config))
+    apply("CanonicalizeEntities", DocumentStage(canonical.STAGE, canonical.build, config))
+    apply("ResolveNameVariants", canonical.ResolveVariants(config))
     # Relations: duplicates, rewrites, stories.
+    docs = docs | "FindDuplicates" >> FindDuplicates(config)
+    docs = docs | "FindRewrites" >> FindRewrites(config)
+    docs = docs | "FindStories" >> FindStories(config)
 
     records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
     all_rejected = rejected | "CollectRejected" >> beam.Flatten()

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineRunner, create_runner
 
 LOCAL_RUNNERS = {None, "direct", "directrunner", "fnapirunner", "switchingdirectrunner"}
 
-# Runners that Beam's create_runner does not know by short name. Their extra options (Dask's
-# --dask_client_address and friends) are declared in the runner's module, and PipelineOptions only
-# accepts an option once the class declaring it is imported.
-_QUALIFIED_RUNNERS = {"dask": "apache_beam.runners.dask.dask_runner.DaskRunner",
-                      "daskrunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+# Runners that Beam's create_runner does not know by short name. DaskRunner is newsbeam's fixed
+# translation (pipeline/dask_runner.py); its options (--dask_client_address and friends) are declared
+# in Beam's dask module, and PipelineOptions only accepts an option once its class is imported.
+_QUALIFIED_RUNNERS = {"dask": "pipeline.dask_runner.DaskRunner", "daskrunner": "pipeline.dask_runner.DaskRunner"}
 
 
 def runner_name(argv: Sequence[str]) -> str | None:
@@ -56,3 +58,26 @@ def make_runner(options: PipelineOptions) -> PipelineRunner:
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
     return fn_runner.FnApiRunner(provision_info=provision)
+
+
+def overlay_args(config_path: str | Path | None) -> list[str]:
+    """Beam flags from a config overlay's ``pipeline_options`` mapping (command-line flags come after, so win).
+
+    ``true`` becomes a bare ``--flag``; ``false`` and null leave the option out; lists repeat the flag.
+    """
+    if config_path is None:
+        return []
+    with open(config_path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle) or {}
+    section: Any = document.get("pipeline_options", {}) if isinstance(document, dict) else {}
+    if not isinstance(section, dict):
+        raise ValueError(f"{config_path}: pipeline_options must be a mapping of Beam option names to values")
+    args = []
+    for name, value in section.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item is True:
+                args.append(f"--{name}")
+            elif item is not False and item is not None:
+                args.append(f"--{name}={item}")
+    return args

@@ -15,6 +15,7 @@ union-find are a few lines each, written here because they must run as Beam step
 from __future__ import annotations
 
 import unicodedata
+from functools import partial
 from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping
 
 import apache_beam as beam
@@ -30,7 +31,7 @@ from transforms.errors import ConfigError
 # ``published`` is compared as text, which orders ISO 8601 dates (what the metadata stage writes).
 Rank = tuple[int, str, str]
 
-_WORD = regex.compile(r"[\p{L}\p{N}]+(?:['’][\p{L}]+)*")
+_WORD = regex.compile(r"[\p{L}\p{N}]+(?:'[\p{L}]+)*")
 _SCHEME = "affine32"
 
 
@@ -45,7 +46,7 @@ def rank(doc: Document) -> Rank:
 
 def words(text: str) -> list[str]:
     """Case-folded NFKC word tokens: punctuation, spacing and quote styles do not matter."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("’", "'"))
 
 
 def shingles(tokens: list[str], size: int) -> set[bytes]:
@@ -106,6 +107,12 @@ def neighbour_pairs(members: Iterable[tuple[Rank, Any]], window: int) -> Iterato
         for second in ordered[i + 1:i + 1 + window]:
             if first[0] != second[0]:
                 yield first, second
+
+
+def first_shared_key(keys_a: Iterable[Hashable], keys_b: Iterable[Hashable]) -> Hashable | None:
+    """The smallest blocking key two records share: a pair in several blocks is handled in that one only."""
+    shared = set(keys_a).intersection(keys_b)
+    return min(shared) if shared else None
 
 
 class UnionFind:
@@ -198,14 +205,14 @@ class _ForestFn(beam.CombineFn):
         return sorted(forest.roots().items())
 
 
-def _members(assignment: list[tuple[Rank, Rank]]) -> Iterator[tuple[str, str]]:
+def _members(assignment: list[tuple[Rank, Rank]]) -> Iterator[tuple[Rank, Rank]]:
     for node, root in assignment:
         if node != root:
-            yield node[2], root[2]
+            yield node, root
 
 
 class Components(beam.PTransform):
-    """Verified edges ``((rank_a, rank_b), score)`` -> ``(member id, canonical id)`` for non-canonical members.
+    """Verified edges ``((rank_a, rank_b), score)`` -> ``(member rank, canonical rank)`` for non-canonical members.
 
     Why one combine and not iterative label propagation: only the edges' endpoints (ranks, never
     documents, texts or signatures) reach the union-find, and combiner lifting builds partial forests
@@ -224,14 +231,14 @@ class Components(beam.PTransform):
                 | "Spread" >> beam.Reshuffle())
 
 
-def _pairs_by_first(element, score: Callable[[Any, Any], float]) -> Iterator[tuple[str, tuple[str, Any]]]:
+def _pairs_by_first(element) -> Iterator[tuple[Rank, tuple[Rank, Any]]]:
     _, grouped = element
     for feature in grouped["features"]:
         for other in grouped["pairs"]:
             yield other, (element[0], feature)
 
 
-def _score_second(element, score: Callable[[Any, Any], float]) -> Iterator[tuple[str, tuple[str, float]]]:
+def _score_second(element, score: Callable[[Any, Any], float]) -> Iterator[tuple[Rank, tuple[Rank, float]]]:
     target, grouped = element
     for feature in grouped["features"]:
         for member, member_feature in grouped["pairs"]:
@@ -239,9 +246,10 @@ def _score_second(element, score: Callable[[Any, Any], float]) -> Iterator[tuple
 
 
 class ScorePairs(beam.PTransform):
-    """``{"pairs": (member id, target id), "features": (id, feature)}`` -> ``(member id, (target id, score))``.
+    """``{"pairs": (rank_a, rank_b), "features": (rank, feature)}`` -> ``(rank_a, (rank_b, score))``.
 
-    Two joins by id bring both records' features to the pair, so features are never broadcast.
+    Two joins by rank bring both records' features to the pair, so features are never broadcast and
+    each travels twice, whatever the number of blocks its record is in.
     """
 
     def __init__(self, score: Callable[[Any, Any], float]) -> None:
@@ -252,10 +260,15 @@ class ScorePairs(beam.PTransform):
         features = inputs["features"]
         with_member = ({"features": features, "pairs": inputs["pairs"]}
                        | "JoinMember" >> beam.CoGroupByKey()
-                       | "ByTarget" >> beam.FlatMap(_pairs_by_first, self._score))
+                       | "ByTarget" >> beam.FlatMap(_pairs_by_first))
         return ({"features": features, "pairs": with_member}
                 | "JoinTarget" >> beam.CoGroupByKey()
                 | "Score" >> beam.FlatMap(_score_second, self._score))
+
+
+def _relation_by_id(element: tuple[Rank, tuple[Rank, float]]) -> tuple[str, tuple[str, float]]:
+    member, (target, score) = element
+    return member[2], (target[2], score)
 
 
 def _attach(element, target_field: str, score_field: str | None, self_default: bool) -> Iterator[Document]:
@@ -273,7 +286,7 @@ def _attach(element, target_field: str, score_field: str | None, self_default: b
 
 
 class AttachRelation(beam.PTransform):
-    """``{"docs": Document, "relation": (id, (target id, score))}`` -> the documents with the fields set.
+    """``{"docs": Document, "relation": (rank, (target rank, score))}`` -> the documents with the fields set.
 
     ``self_default`` gives a record with no relation its own id (a story of one).
     """
@@ -284,7 +297,8 @@ class AttachRelation(beam.PTransform):
 
     def expand(self, inputs):
         keyed = inputs["docs"] | "KeyById" >> beam.Map(lambda doc: (doc.id, doc))
-        return ({"doc": keyed, "relation": inputs["relation"]}
+        relation = inputs["relation"] | "RelationById" >> beam.Map(_relation_by_id)
+        return ({"doc": keyed, "relation": relation}
                 | "JoinById" >> beam.CoGroupByKey()
                 | "SetFields" >> beam.FlatMap(_attach, *self._fields))
 
@@ -343,10 +357,8 @@ class FindDuplicates(beam.PTransform):
         edges = (signatures
                  | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"])
                  | "CandidatePairs" >> VerifiedPairs(
-                     lambda key, a, b: _verify_copy(key, a, b, settings["bands"], settings["threshold"]),
+                     partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"]),
                      settings["max_block_neighbours"]))
         members = edges | "Clusters" >> Components()
-        scored = ({"pairs": members,
-                   "features": signatures | "SignatureById" >> beam.Map(lambda item: (item[0][2], item[1]))}
-                  | "ScoreToCanonical" >> ScorePairs(estimated_jaccard))
+        scored = {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)
         return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, NamedTuple
 
-import regex
-
 from transforms.document import Document
 from transforms.errors import ConfigError, Reject
+from transforms.rules import compile_rule
 from transforms.textmap import Edit
 
 STAGE = "layout"
@@ -89,8 +88,8 @@ def remove(doc: Document, removals: list[Removal]) -> None:
 def compile_rules(rules: Any, key: str) -> list[tuple[str, Any]]:
     """``[(id, compiled pattern)]`` of a rule list ``[{id, pattern}]``; a bad rule is a ConfigError.
 
-    Patterns use the ``regex`` module (Unicode classes such as ``\\p{Lu}``); matching ignores case
-    only where a rule says ``(?i)``.
+    Patterns are compiled and probed for catastrophic backtracking by :func:`transforms.rules.compile_rule`;
+    match them with ``timeout=MATCH_SECONDS``.
     """
     if not isinstance(rules, list):
         raise ConfigError(key, "must be a list of rules {id, pattern}")
@@ -103,10 +102,7 @@ def compile_rules(rules: Any, key: str) -> list[tuple[str, Any]]:
         if rule["id"] in seen:
             raise ConfigError(where, f"duplicate rule id {rule['id']!r}")
         seen.add(rule["id"])
-        try:
-            compiled.append((rule["id"], regex.compile(rule["pattern"], regex.VERSION1)))
-        except regex.error as error:
-            raise ConfigError(f"{where} ({rule['id']})", f"pattern does not compile: {error}") from None
+        compiled.append((rule["id"], compile_rule(rule["pattern"], f"{where} ({rule['id']})")))
     return compiled
 
 

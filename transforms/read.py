@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import zlib
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import apache_beam as beam
 import orjson
@@ -206,15 +206,17 @@ class ReadDocuments(beam.PTransform):
     documents after reading, so that one large JSONL file does not stay on one worker.
     """
 
-    def __init__(self, pattern: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, pattern: str | Sequence[str], config: Mapping[str, Any]) -> None:
         super().__init__()
-        self._pattern = pattern
+        # A list of patterns (or exact paths) is how incremental runs read only the new files.
+        self._patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         self._config = config
 
     def expand(self, pbegin):
         outputs = (
             pbegin
-            | "MatchFiles" >> fileio.MatchFiles(self._pattern)
+            | "MatchFiles" >> (beam.Create(self._patterns)
+                               | fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW_IF_WILDCARD))
             | "SpreadFiles" >> beam.Reshuffle()
             | "OpenFiles" >> fileio.ReadMatches()
             | "ReadFiles" >> beam.ParDo(_ReadFn(self._config)).with_outputs(REJECTED, main=DOCS))

@@ -45,7 +45,7 @@ class _StageFn(beam.DoFn):
     def setup(self) -> None:
         self._function = self._build(self._config)
 
-    def process(self, doc: Document, *side: Any):
+    def process(self, doc: Document, *side):  # no hint on *side: Beam would type-check it as a tuple
         result = run_stage(self._stage, self._function, doc, *side)
         if isinstance(result, Rejection):
             self._rejected.inc()

@@ -1,0 +1,133 @@
+"""`make bench`: newsbeam's throughput against the bare spaCy limit, side by side, in one command.
+
+Measures on a deterministic corpus (bench/corpus.py; never checked in):
+  1. bare limit: a plain ``nlp.pipe`` loop over the records' clean texts, same components, one process;
+  2. newsbeam end to end on the local runner, one worker and two workers (multi_processing);
+  3. newsbeam with NER off (cleaning, repair, language, relations, I/O), in MB/s of raw text per core;
+  4. peak resident memory of each, and how wall time grows with the corpus size.
+Prints a table and writes bench/results/bench.json. Ratios (newsbeam / bare loop) are the figures to quote,
+since absolute times vary between machines. Timing lives here, never in tests.
+
+    python bench/run.py --sizes 1000 10000 --ner-sizes 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import build  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+CORPUS = ROOT / "bench" / "corpus"
+NEWSBEAM = str(Path(sys.executable).parent / "newsbeam")
+NER_OFF = ["--set", "entities.enabled=false"]
+
+
+def _run(command: list[str]) -> dict[str, float]:
+    """Wall seconds and peak RSS (MiB) of one child process tree, from the OS's own accounting."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": round(wall, 2), "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+            # ru_maxrss of children is the largest single descendant, not a sum.
+            "peak_rss_mib": round(after.ru_maxrss / 1024, 1)}
+
+
+def _newsbeam(corpus: Path, out: Path, workers: int, extra: list[str]) -> dict[str, float]:
+    mode = ["--direct_num_workers=1", "--direct_running_mode=in_memory"] if workers == 1 else \
+        [f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
+    return _run([NEWSBEAM, "run", "--input", str(corpus / "*.jsonl"), "--output", str(out), "--quiet", *mode, *extra])
+
+
+def _clean_texts(out: Path) -> list[str]:
+    return [orjson.loads(line)["text"] for path in sorted(out.glob("records-*.jsonl"))
+            for line in path.read_bytes().splitlines() if line]
+
+
+def _bare_loop(texts: list[str], out: Path) -> dict[str, float]:
+    """The bare limit, run in a child process so its memory is measured the same way."""
+    dump = out.with_suffix(".texts.json")
+    dump.write_bytes(orjson.dumps(texts))
+    entities = load_config()["entities"]
+    code = (
+        "import orjson, spacy, sys\n"
+        f"texts = orjson.loads(open({str(dump)!r}, 'rb').read())\n"
+        f"nlp = spacy.load({entities['model']!r}, exclude={entities.get('exclude', [])!r})\n"
+        f"nlp.max_length = max(nlp.max_length, max(map(len, texts)) + 1)\n"
+        f"count = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size={entities.get('batch_size', 32)}))\n")
+    return _run([sys.executable, "-c", code])
+
+
+def bench(sizes: list[int], ner_sizes: list[int]) -> dict:
+    results: dict = {"sizes": {}}
+    for size in sizes:
+        corpus = CORPUS / f"{size}"
+        meta = build(size, corpus)
+        row: dict = {"documents": meta["documents"], "raw_mb": round(meta["bytes"] / 1e6, 2)}
+        off = _newsbeam(corpus, RESULTS / f"out-{size}-ner-off", 1, NER_OFF)
+        row["ner_off_1w"] = {**off, "mb_per_s_per_core": round(meta["bytes"] / 1e6 / off["wall_s"], 2)}
+        if size in ner_sizes:
+            one = _newsbeam(corpus, RESULTS / f"out-{size}-1w", 1, [])
+            two = _newsbeam(corpus, RESULTS / f"out-{size}-2w", 2, [])
+            texts = _clean_texts(RESULTS / f"out-{size}-1w")
+            bare = _bare_loop(texts, RESULTS / f"bare-{size}")
+            for name, figures in (("bare_nlp_pipe", bare), ("newsbeam_1w", one), ("newsbeam_2w", two)):
+                figures["docs_per_s"] = round(size / figures["wall_s"], 2)
+                row[name] = figures
+            row["ratio_1w_vs_bare"] = round(bare["wall_s"] / one["wall_s"], 3)
+            row["ratio_2w_vs_bare"] = round(bare["wall_s"] / two["wall_s"], 3)
+        results["sizes"][str(size)] = row
+    ordered = sorted(sizes)
+    for small, large in zip(ordered, ordered[1:]):
+        a, b = results["sizes"][str(small)], results["sizes"][str(large)]
+        results.setdefault("growth", {})[f"{small}->{large}"] = {
+            "documents_x": round(large / small, 1),
+            "ner_off_wall_x": round(b["ner_off_1w"]["wall_s"] / a["ner_off_1w"]["wall_s"], 2)}
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [f"{'docs':>7} {'raw MB':>7} {'run':<16} {'wall s':>8} {'docs/s':>8} {'peak MiB':>9} {'MB/s/core':>10}"]
+    for size, row in results["sizes"].items():
+        for name in ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "ner_off_1w"):
+            if name in row:
+                f = row[name]
+                lines.append(f"{size:>7} {row['raw_mb']:>7} {name:<16} {f['wall_s']:>8} {f.get('docs_per_s', ''):>8} "
+                             f"{f['peak_rss_mib']:>9} {f.get('mb_per_s_per_core', ''):>10}")
+        for key in ("ratio_1w_vs_bare", "ratio_2w_vs_bare"):
+            if key in row:
+                lines.append(f"{size:>7} {key} = {row[key]}")
+    for step, growth in results.get("growth", {}).items():
+        lines.append(f"growth {step}: {growth['documents_x']}x documents -> {growth['ner_off_wall_x']}x wall (NER off)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--ner-sizes", type=int, nargs="*", default=[1000],
+                        help="sizes also run with NER (the slow part) on one and two workers and the bare loop")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = bench(args.sizes, args.ner_sizes)
+    (RESULTS / "bench.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"written {RESULTS / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    main()

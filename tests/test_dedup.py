@@ -1,0 +1,146 @@
+import itertools
+import random
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import SEEDS, local_pipeline
+from transforms.dedup import (FindDuplicates, band_keys, check_config, components, estimated_jaccard,
+                              first_shared_band, neighbour_pairs, rank, shingles, signature, words)
+from transforms.document import Document
+from transforms.errors import ConfigError
+
+SETTINGS = {"shingle_size": 5, "num_perm": 112, "bands": 14, "seed": 1, "threshold": 0.8,
+            "max_block_neighbours": 100}
+WIRE = (SEEDS / "000_d76d141d1717eaa8.txt").read_text("utf-8").strip()
+OTHER = (SEEDS / "002_12c1b7dc48657c40.txt").read_text("utf-8").strip()
+
+
+def syndicated(body: str) -> str:
+    """A copy as another site prints it: its own furniture around the body and one light edit."""
+    edited = body.replace("Russian Prime Minister", "Russia's Prime Minister", 1)
+    return f"World | Asia\n{edited}\nShare this article: Facebook Twitter Email\n© 2023 The Daily Courier"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Xi Jinping met Mishustin.", ["xi", "jinping", "met", "mishustin"]),
+    ("“Dear friend,” he said — twice!", ["dear", "friend", "he", "said", "twice"]),
+    ("China’s  customs\nauthorities", ["china's", "customs", "authorities"]),
+    ("China's customs", ["china's", "customs"]),
+    ("ＦＵＬＬ width $200 billion", ["full", "width", "200", "billion"]),
+    ("", []),
+])
+def test_dedup_words_ignore_case_punctuation_and_spacing(text, expected):
+    assert words(text) == expected
+
+
+@pytest.mark.parametrize("tokens, size, expected", [
+    (["a", "b", "c", "d"], 2, {b"a b", b"b c", b"c d"}),
+    (["a", "b", "c"], 3, {b"a b c"}),
+    (["a", "b"], 5, {b"a b"}),
+    ([], 5, set()),
+])
+def test_dedup_shingles_are_word_ngrams(tokens, size, expected):
+    assert shingles(tokens, size) == expected
+
+
+def test_dedup_signature_is_seeded_and_estimates_jaccard():
+    tokens = words(WIRE)
+    full = shingles(tokens, 5)
+    half = shingles(tokens[: len(tokens) // 2], 5)
+    true_jaccard = len(full & half) / len(full | half)
+    assert signature(full, 112, 1) == signature(full, 112, 1)
+    assert signature(full, 112, 1) != signature(full, 112, 2)
+    assert len(signature(full, 112, 1)) == 112 * 4
+    assert abs(estimated_jaccard(signature(full, 112, 1), signature(half, 112, 1)) - true_jaccard) < 0.15
+    assert estimated_jaccard(signature(full, 112, 1), signature(shingles(words(OTHER), 5), 112, 1)) < 0.1
+
+
+def test_dedup_band_keys_cut_the_signature_into_rows():
+    sig = signature(shingles(words(WIRE), 5), 112, 1)
+    keys = band_keys(sig, 14)
+    assert [band for band, _ in keys] == list(range(14))
+    assert all(len(rows) == 8 * 4 for _, rows in keys)
+    assert b"".join(rows for _, rows in keys) == sig
+
+
+@pytest.mark.parametrize("edit, shares_band", [
+    (lambda text: text, True),
+    (syndicated, True),
+    (lambda text: OTHER, False),
+])
+def test_dedup_first_shared_band_finds_copies_not_other_articles(edit, shares_band):
+    a = signature(shingles(words(WIRE), 5), 112, 1)
+    b = signature(shingles(words(edit(WIRE)), 5), 112, 1)
+    band = first_shared_band(a, b, 14)
+    assert (band is not None) == shares_band
+    if band is not None:
+        assert band_keys(a, 14)[band] == band_keys(b, 14)[band]
+        assert all(band_keys(a, 14)[earlier] != band_keys(b, 14)[earlier] for earlier in range(band))
+
+
+def test_dedup_neighbour_pairs_cap_large_blocks():
+    members = [((1, "", f"{i:02d}"), None) for i in range(10)]
+    assert len(list(neighbour_pairs(members, 100))) == 45
+    capped = list(neighbour_pairs(reversed(members), 2))
+    assert len(capped) == 9 + 8
+    assert all(a[0] < b[0] for a, b in capped)
+
+
+@pytest.mark.parametrize("edges, expected", [
+    ([("b", "c"), ("a", "b")], {"a": "a", "b": "a", "c": "a"}),
+    ([("d", "e"), ("a", "c")], {"a": "a", "c": "a", "d": "d", "e": "d"}),
+    ([("c", "d"), ("a", "b"), ("b", "d")], {"a": "a", "b": "a", "c": "a", "d": "a"}),
+    ([], {}),
+])
+def test_dedup_components_root_is_smallest_member_in_any_edge_order(edges, expected):
+    for order in itertools.permutations(edges):
+        assert components(order) == expected
+
+
+def test_dedup_rank_puts_earliest_dated_then_smallest_id_first():
+    docs = [Document(id="b", source="s", raw="", published="2023-05-24"),
+            Document(id="a", source="s", raw="", published=None),
+            Document(id="c", source="s", raw="", published="2023-05-23"),
+            Document(id="a2", source="s", raw="", published="2023-05-24")]
+    assert [doc.id for doc in sorted(docs, key=rank)] == ["c", "a2", "b", "a"]
+
+
+def test_dedup_check_config_requires_bands_dividing_permutations():
+    check_config({"dedup": SETTINGS})
+    with pytest.raises(ConfigError, match="dedup.bands"):
+        check_config({"dedup": {**SETTINGS, "bands": 15}})
+
+
+def _doc(name: str, text: str, published: str | None) -> Document:
+    return Document.from_raw(f"feed/{name}.txt", text, published=published)
+
+
+def test_dedup_pipeline_labels_copies_of_the_earliest_record_and_leaves_others():
+    original = _doc("original", WIRE, "2023-05-24")
+    copy = _doc("copy", syndicated(WIRE), "2023-05-25")
+    exact = _doc("exact", WIRE, None)
+    other = _doc("other", OTHER, "2023-05-24")
+    docs = [copy, exact, other, original]
+    random.Random(7).shuffle(docs)
+    with local_pipeline() as p:
+        out = (p | beam.Create(docs)
+               | FindDuplicates({"dedup": SETTINGS})
+               | beam.Map(lambda d: (d.id, d.duplicate_of, d.duplicate_score is not None
+                                     and d.duplicate_score >= 0.8)))
+        assert_that(out, equal_to([(original.id, None, False), (copy.id, original.id, True),
+                                   (exact.id, original.id, True), (other.id, None, False)]), label="relations")
+
+
+def test_dedup_pipeline_exact_copy_scores_one_and_threshold_is_a_setting():
+    first = _doc("first", WIRE, "2023-05-24")
+    second = _doc("second", WIRE, "2023-05-24")
+    near = _doc("near", syndicated(WIRE), "2023-05-24")
+    canonical, later = sorted([first, second], key=rank)
+    strict = {**SETTINGS, "threshold": 1.0}
+    with local_pipeline() as p:
+        out = (p | beam.Create([first, second, near]) | FindDuplicates({"dedup": strict})
+               | beam.Map(lambda d: (d.id, d.duplicate_of, d.duplicate_score)))
+        assert_that(out, equal_to([(canonical.id, None, None), (later.id, canonical.id, 1.0),
+                                   (near.id, None, None)]), label="strict")

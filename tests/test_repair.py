@@ -1,0 +1,272 @@
+"""The repair stage as a pure function: each repair kind, the things it must never touch, the log."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given, strategies as st
+
+from pipeline.config import load_config
+from tests.conftest import SEEDS
+from transforms import repair
+from transforms.document import Document
+from transforms.errors import ConfigError
+from transforms.repair_glued import document_names
+
+CONFIG = load_config()
+REPAIR = repair.build(CONFIG)
+SEED_002 = next(SEEDS.glob("002_*.txt")).read_text("utf-8")
+
+# A realistic English news paragraph that every case below is embedded in, so the document passes the
+# English gate and has names elsewhere, as real articles do.
+NEWS = ("Russian Prime Minister Mikhail Mishustin met Chinese President Xi Jinping and Premier Li Qiang in Beijing on Wednesday, "
+        "and the two sides signed agreements on trade and energy, officials said. Deputy Prime Minister "
+        "Alexander Novak said exports to China would grow this year.")
+
+
+def run(text: str, **kinds: bool) -> Document:
+    config = CONFIG
+    if kinds:
+        config = copy.deepcopy(CONFIG)
+        config["repair"]["kinds"].update(kinds)
+    return repair.build(config)(Document.from_raw("test.txt", text)) if kinds else REPAIR(
+        Document.from_raw("test.txt", text))
+
+
+def repaired(sentence: str) -> str:
+    """The sentence after repair, inside the news paragraph."""
+    doc = run(f"{NEWS}\n\n{sentence}\n\n{NEWS}")
+    return doc.text.split("\n\n")[1]
+
+
+# -- glued words ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("sentence, expected", [
+    ("Xi Jinpingoffered support to Moscow.", "Xi Jinping offered support to Moscow."),
+    ("He visited an economic forum in Shanghaibefore heading to the capital.",
+     "He visited an economic forum in Shanghai before heading to the capital."),
+    ("He also met Premier Li Qiangwho said relations were good.", "He also met Premier Li Qiang who said relations were good."),
+    ("Deputy Prime Minister Alexander Novakin charge of energy travelled too.",
+     "Deputy Prime Minister Alexander Novak in charge of energy travelled too."),
+    ("Analysts say Chinagiven its weight leads the relationship.", "Analysts say China given its weight leads the relationship."),
+    ("The leaders met at the United Nationsthere last year.", "The leaders met at the United Nations there last year."),
+    ("declared Ryan HassFellow of the Brookings Institution.", "declared Ryan Hass Fellow of the Brookings Institution."),
+    ("the Shanghai Cooperation OrganizationTHE BRICS group", "the Shanghai Cooperation Organization THE BRICS group"),
+    ("or the G20according to Xinhua.", "or the G20 according to Xinhua."),
+    ("a political solution to the conflict in Ukrainein which borders are respected.",
+     "a political solution to the conflict in Ukraine in which borders are respected."),
+    ("The ministers discussed the commonwords of trade ofthe two countries.",
+     "The ministers discussed the common words of trade of the two countries."),
+    ("The two sides signed a series ofagreements in the trade of services.",
+     "The two sides signed a series of agreements in the trade of services."),
+])
+def test_repair_splits_glued_words(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "Apple said iPhone sales rose while YouTube and PayPal gained.",
+    "Shares of eBay and McDonald's rose after the report on COVID-19 cases.",
+    "G7 leaders discussed 5G networks and the iPad.",
+    "Write to press@example.com or visit https://www.example.com/news/today for details.",
+    "Follow @NGRSenate and the #COVID19 hashtag, said Sean O'Neill and Ramsay MacDonald.",
+    "The company trades as $AAPL on Nasdaq, and CO2 and H2O levels were measured.",
+    "DeSantis, LeBron James and JPMorgan were mentioned, as were BlackRock and LinkedIn.",
+    "TotalEnergies and ChatGPT were in the news, as was the SportsBusiness Journal.",
+    "The airline SunExpress and the app StackAdapt reported results.",
+    "Mishustin met Patrushev and Zelenskiy; Wenqing was there too.",
+    "The reporter noted the antiwar protests and the postpandemic recovery.",
+    "The former Beto O'Rourke supporter and Anas Haqqani were named, said CEO Craig Menear.",
+    "Officials discussed intonational patterns and selectional rules in treebanks.",
+    "The contrained budget was analagous to last year's.",
+])
+def test_repair_leaves_words_names_brands_and_identifiers_alone(sentence):
+    doc = run(f"{NEWS}\n\n{sentence}\n\n{NEWS}")
+    assert doc.text.split("\n\n")[1] == sentence
+    assert [item for item in doc.repairs if item["kind"] == "glued_word"] == []
+
+
+def test_repair_glued_uses_names_across_the_corpus():
+    sentence = "The talks with Ruttewho leads the alliance went well."
+    alone = REPAIR(Document.from_raw("a.txt", f"{NEWS}\n\n{sentence}"))
+    assert "Ruttewho" in alone.text
+    shared = REPAIR(Document.from_raw("a.txt", f"{NEWS}\n\n{sentence}"), {"Rutte": 4})
+    assert "Rutte who leads" in shared.text
+
+
+def test_repair_glued_leaves_a_token_repeated_in_the_document():
+    sentence = "Officials at Chinagiven said Chinagiven would grow."
+    assert repaired(sentence) == sentence
+
+
+def test_repair_names_are_capitalised_tokens_inside_sentences():
+    names = document_names("The talks. Xi Jinping met Li Qiang, Novak and Mishustin in Beijing.")
+    assert names == {"Jinping": 1, "Li": 1, "Qiang": 1, "Novak": 1, "Mishustin": 1, "Beijing": 1}
+
+
+def test_repair_skips_english_only_repairs_on_other_languages():
+    text = ("Die Regierung hat am Mittwoch neue Regeln beschlossen. Der Ministerpräsident sagte, dass die "
+            "Wirtschaft wachsen werde. Chinagegeben und etc. weitere Maßnahmen folgen. in der Zukunft.")
+    doc = REPAIR(Document.from_raw("de.txt", text))
+    assert doc.text == text and doc.repairs == []
+
+
+# -- encoding -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("sentence, expected", [
+    ("Mishustin said it wasnâ€™t a surprise.", "Mishustin said it wasn’t a surprise."),
+    ("Mishustin said it wasnâ??t a surprise.", "Mishustin said it wasn’t a surprise."),
+    ("The cafÃ© in Beijing was closed.", "The café in Beijing was closed."),
+    ("He called it a â€œdear friendâ€\x9d of China.", "He called it a “dear friend” of China."),
+])
+def test_repair_fixes_mojibake(sentence, expected):
+    doc = run(f"{NEWS}\n\n{sentence}")
+    assert doc.text.split("\n\n")[1] == expected
+    assert {item["kind"] for item in doc.repairs} == {"encoding"}
+
+
+@pytest.mark.parametrize("sentence", [
+    "Mishustin’s visit – the “dear friend” of Xi — was ‘historic’, said the naïve façade of Zoë.",
+    "Prices rose 5% to €20 and ¥100; temperatures hit 30°C…",
+])
+def test_repair_leaves_correct_typography_alone(sentence):
+    doc = run(f"{NEWS}\n\n{sentence}")
+    assert doc.text.endswith(sentence) and doc.repairs == []
+
+
+# -- punctuation and spacing ----------------------------------------------------------------------
+@pytest.mark.parametrize("sentence, expected", [
+    ("The West remains critical of their relations in the midst of war. in Ukraine.",
+     "The West remains critical of their relations in the midst of war in Ukraine."),
+    ("This was unlikely to be received well because of memories. of the Cold War.",
+     "This was unlikely to be received well because of memories of the Cold War."),
+    ("It was associated with growing turmoil on the international scene, he said. .",
+     "It was associated with growing turmoil on the international scene, he said."),
+    ("Trade grew last year.The ministers signed new agreements.", "Trade grew last year. The ministers signed new agreements."),
+    ("Senator representing Yobe North , Ahmad Lawan , spoke on Tuesday .",
+     "Senator representing Yobe North, Ahmad Lawan, spoke on Tuesday."),
+    ("The two  sides   signed a deal.", "The two sides signed a deal."),
+    ("The inter-\nnational community and the well-\nknown envoy met.",
+     "The international community and the well-known envoy met."),
+    ("The Notfall\u00addatensatz was mentioned.", "The Notfalldatensatz was mentioned."),
+    ("Russian tycoons attended,said the agency(Reuters) on Tuesday.",
+     "Russian tycoons attended, said the agency (Reuters) on Tuesday."),
+])
+def test_repair_fixes_stray_punctuation_and_spacing(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "U.S. officials met on Jan. 5 with Gen. Smith at 5 p.m. on Monday.",
+    "The company, Acme Inc. and its rival, approx. 5 miles away, e.g. the old plant, etc. were named.",
+    "He said it was over. we've heard that before, she replied.",
+    "Add 1 tsp. olive oil, then wait... and then wait . . . again.",
+    "Details at pic.twitter.com/abc and www.DearAbby.com. iPhone sales rose.",
+    "The score was 1,000 to 2,500 and the time 10:30; see word(s) and f(x).",
+    "VIP : 60,000 won, he said: “We are ready.”",
+])
+def test_repair_leaves_correct_punctuation_alone(sentence):
+    assert repaired(sentence) == sentence
+
+
+# -- machine-translation artefacts ----------------------------------------------------------------
+@pytest.mark.parametrize("sentence, expected", [
+    ("China there Russia strengthened their ties.", "China and Russia strengthened their ties."),
+    ("They strengthened their diplomatic relations there commercial over the decade.",
+     "They strengthened their diplomatic relations and commercial over the decade."),
+    ("The agreements covered patents there Russian exports of millet.",
+     "The agreements covered patents and Russian exports of millet."),
+])
+def test_repair_rewrites_there_for_and(sentence, expected):
+    doc = run(f"{NEWS}\n\n{sentence}")
+    assert doc.text.split("\n\n")[1] == expected
+    assert doc.mt_suspect
+    assert [item["rule"] for item in doc.mt_evidence] == ["there_for_and"]
+    assert [(item["kind"], item["before"], item["after"]) for item in doc.repairs] == [("mt_artifact", "there", "and")]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Is there Russian involvement? Officials there said talks went well.",
+    "People there Monday said the troops were out there in force, and there are more.",
+    "He was stationed there for years; the situation there remains tense.",
+    "Were there American advisers? There were, and the officials there were clear.",
+])
+def test_repair_leaves_english_there_alone(sentence):
+    doc = run(f"{NEWS}\n\n{sentence}")
+    assert doc.text.endswith(sentence) and doc.mt_evidence == [] and not doc.mt_suspect
+
+
+@pytest.mark.parametrize("sentence, rule", [
+    ("Xi Jinping is also a lawyer push cooperation in various fields.", "lawyer_for_advocates"),
+    ("(With information from AFP)", "with_information_from"),
+    ("Trade reached 190,000 million dollars in 2022.", "thousand_million"),
+    ("Xi said Mishustin that China would help.", "said_name_that"),
+])
+def test_repair_flags_uncertain_translation_patterns_without_rewriting(sentence, rule):
+    doc = run(f"{NEWS}\n\n{sentence}")
+    assert doc.text.endswith(sentence)
+    assert [(item["rule"], item["repaired"]) for item in doc.mt_evidence] == [(rule, False)]
+    assert doc.text[doc.mt_evidence[0]["start"]:].startswith(doc.mt_evidence[0]["text"])
+
+
+def test_repair_a_single_weak_flag_does_not_make_a_document_suspect():
+    doc = run(f"{NEWS}\n\nTrade reached 190,000 million dollars in 2022.")
+    assert doc.mt_evidence and not doc.mt_suspect
+
+
+# -- the log, the settings, the invariants --------------------------------------------------------
+def test_repair_logs_every_edit_with_offsets_into_the_final_text():
+    doc = REPAIR(Document.from_raw("002.txt", SEED_002))
+    assert len(doc.repairs) >= 14
+    later = set()
+    for index, item in reversed(list(enumerate(doc.repairs))):
+        span = (item["start"], item["start"] + len(item["after"]))
+        if not any(a < span[1] and span[0] < b for a, b in later):
+            assert doc.text[span[0]:span[1]] == item["after"]
+        later.add(span if span[1] > span[0] else (span[0], span[0] + 1))
+    raw_start, raw_end = doc.raw_span(doc.repairs[1]["start"], doc.repairs[1]["start"] + len(doc.repairs[1]["after"]))
+    assert doc.raw[raw_start:raw_end] == doc.repairs[1]["before"]
+
+
+def test_repair_each_kind_can_be_turned_off():
+    text = f"{NEWS}\n\nChina there Russia met in Shanghaibefore the war. in Ukraine, it wasnâ€™t said."
+    kinds = {"encoding", "punctuation", "glued_word", "mt_artifact"}
+    for off in sorted(kinds):
+        doc = run(text, **{off: False})
+        assert {item["kind"] for item in doc.repairs} == kinds - {off}
+
+
+def test_repair_is_idempotent_on_the_seeds():
+    for path in sorted(SEEDS.glob("*.txt")):
+        once = REPAIR(Document.from_raw(path.name, path.read_text("utf-8")))
+        twice = REPAIR(Document.from_raw(path.name, once.text))
+        assert twice.repairs == [], path.name
+        assert twice.text == once.text
+
+
+WORDS = st.sampled_from(["China", "there", "Russia", "said", "the", "war.", "in", "Ukraine", "Jinping", "offered",
+                         "Shanghaibefore", "Novakin", "wasnâ€™t", " ", "  ", ",", " .", ".", "\n", "-\n", "year.The",
+                         "G20according", "HassFellow", "iPhone", "e-mail", "@user", "#tag", "https://x.com/a",
+                         "relations", "commercial", "Qiangwho", "inter-", "national", "\u00ad", "(", ")", "Â "])
+
+
+@given(st.lists(WORDS, max_size=40).map(" ".join) | st.text(max_size=200))
+def test_repair_never_raises_is_idempotent_and_offsets_index_the_text(text):
+    doc = REPAIR(Document.from_raw("h.txt", f"{NEWS} {text}"))
+    again = REPAIR(Document.from_raw("h.txt", doc.text))
+    assert again.text == doc.text and again.repairs == []
+    for item in doc.repairs:
+        assert 0 <= item["start"] <= len(doc.text)
+        assert item["before"] != item["after"]
+    for item in doc.mt_evidence:
+        assert 0 <= item["start"] <= len(doc.text)
+
+
+def test_repair_check_config_names_a_bad_rule():
+    config = copy.deepcopy(CONFIG)
+    config["files"]["rules/repair.yaml"]["mt"]["flags"][0]["pattern"] = "(unclosed"
+    with pytest.raises(ConfigError, match="mt.flags.lawyer_for_advocates"):
+        repair.check_config(config)
+    config = copy.deepcopy(CONFIG)
+    config["files"]["rules/repair.yaml"]["glued"]["function_words"].append(False)
+    with pytest.raises(ConfigError, match="glued.function_words"):
+        repair.check_config(config)

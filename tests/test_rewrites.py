@@ -1,0 +1,132 @@
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import SEEDS, local_pipeline
+from transforms.dedup import rank
+from transforms.document import Document
+from transforms.rewrites import (FindRewrites, alignment, content_token, rewrite_score, salient_terms,
+                                 sentence_sets, sentence_similarity, tokenizer)
+
+SETTINGS = {"stem_prefix": 5, "min_sentence_terms": 3, "sentence_threshold": 0.25, "min_aligned_sentences": 3,
+            "min_aligned_share": 0.5, "threshold": 0.22, "block_keys": 10, "max_block_neighbours": 50}
+CONFIG = {"rewrites": SETTINGS}
+FLOODS = (
+    "Heavy rain flooded the northern Italian region of Emilia-Romagna on Wednesday, killing at least nine people. "
+    "Rivers burst their banks in Cesena, Faenza and Forli after six months' rain fell in 36 hours. "
+    "More than 13,000 people were forced from their homes, the civil protection agency said. "
+    "The Formula One Grand Prix at Imola, due to be held on Sunday, was cancelled for safety reasons. "
+    "Prime Minister Giorgia Meloni said the government was ready to declare a state of emergency. "
+    "Farmers warned that flooded orchards and vineyards would cost the region's harvest for years. "
+    "Forecasters expected more rain over the Apennine valleys through the weekend. "
+    "Rescue crews used helicopters to lift residents from rooftops in the village of Conselice.")
+
+
+def seed(number: str) -> str:
+    return next(SEEDS.glob(f"{number}_*.txt")).read_text("utf-8")
+
+
+def sentences(text: str, **fields) -> tuple:
+    return sentence_sets(Document(id="x", source="s", raw=text, text=text, **fields), SETTINGS)[0]
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("visited", "visit"),
+    ("Visits", "visit"),
+    ("Mishustin", "mishu"),
+    ("1,200", "1200"),
+    ("40", "40"),
+    ("the", None),
+    ("because", None),
+    (",", None),
+    ("$", None),
+])
+def test_rewrites_content_token_keeps_stems_and_numbers_drops_function_words(word, expected):
+    token = tokenizer("en")(word)[0]
+    assert content_token(token, 5) == expected
+
+
+def test_rewrites_sentences_carry_entities_by_position():
+    text = "Mishustin met Xi in Beijing on Wednesday. Trade grew by 40% this year, officials said."
+    entity = {"text": "Xi", "label": "PERSON", "start": 14, "end": 16, "raw_start": 14, "raw_end": 16,
+              "canonical": "Xi Jinping"}
+    first, second = sentences(text, entities=[entity])
+    assert "@xi jinping" in first and "@xi jinping" not in second
+    assert {"mishu", "beiji", "wedne"} <= first and {"trade", "40", "year"} <= second
+
+
+def test_rewrites_salient_terms_prefer_rare_names_to_common_words():
+    parsed = tokenizer("en")("The minister said Mishustin would visit Vladivostok. The minister said so.")
+    terms = [word for word, _ in salient_terms(parsed, "en", 3)]
+    assert terms[:2] == ["vladivostok", "mishustin"] or terms[:2] == ["mishustin", "vladivostok"]
+    assert "said" not in terms
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    (frozenset({"trade", "china", "russi"}), frozenset({"trade", "china", "russi"}), 1.0),
+    (frozenset({"trade", "china"}), frozenset({"trade", "grain"}), 0.5),
+    (frozenset({"trade"}), frozenset(), 0.0),
+])
+def test_rewrites_sentence_similarity_is_dice(a, b, expected):
+    assert sentence_similarity(a, b) == expected
+
+
+@pytest.mark.parametrize("first, second, is_rewrite", [
+    ("000", "001", True),    # sentence-by-sentence paraphrase of the same article
+    ("003", "004", True),    # paraphrase with paragraphs of commentary added
+    ("000", "002", False),   # same event, independently written
+    ("000", "003", False),
+    ("001", "004", False),
+    ("002", "004", False),
+])
+def test_rewrites_score_separates_paraphrases_from_same_event_articles(first, second, is_rewrite):
+    a, b = sentences(seed(first)), sentences(seed(second))
+    assert (rewrite_score(a, b, SETTINGS) >= SETTINGS["threshold"]) == is_rewrite
+    assert rewrite_score(a, b, SETTINGS) == rewrite_score(b, a, SETTINGS)
+
+
+def test_rewrites_alignment_keeps_sentence_order():
+    forward = sentences(seed("001"))
+    assert alignment(forward, forward, 0.25) == (1.0, len(forward))
+    assert alignment(forward, tuple(reversed(forward)), 0.25)[0] < 0.3
+    assert alignment(forward, (), 0.25) == (0.0, 0)
+
+
+@pytest.mark.parametrize("shared, is_rewrite", [
+    (2, False),  # two sentences in common (a quote, a standard paragraph) are not a rewrite
+    (8, True),   # the whole short article carried over
+])
+def test_rewrites_score_needs_enough_aligned_sentences(shared, is_rewrite):
+    source = sentences(seed("000"))[:8]
+    mixed = source[:shared] + sentences(FLOODS)[: 8 - shared]
+    assert (rewrite_score(source, mixed, SETTINGS) >= SETTINGS["threshold"]) == is_rewrite
+
+
+def _doc(number: str, published: str | None, **fields) -> Document:
+    return Document.from_raw(f"feed/{number}.txt", seed(number), published=published, **fields)
+
+
+def test_rewrites_pipeline_points_each_paraphrase_to_the_earliest_version():
+    docs = [_doc("000", "2023-05-24"), _doc("001", "2023-05-23"), _doc("002", "2023-05-24"),
+            _doc("003", None), _doc("004", None)]
+    later_004, first_004 = sorted(docs[3:], key=rank, reverse=True)
+    expected = [(docs[0].id, docs[1].id), (docs[1].id, None), (docs[2].id, None),
+                (first_004.id, None), (later_004.id, first_004.id)]
+    with local_pipeline() as p:
+        out = (p | beam.Create(docs) | FindRewrites(CONFIG)
+               | beam.Map(lambda d: (d.id, d.rewrite_of)))
+        assert_that(out, equal_to(expected), label="rewrite_of")
+        scores = (p | "Again" >> beam.Create(docs) | "Rewrites2" >> FindRewrites(CONFIG)
+                  | beam.Filter(lambda d: d.rewrite_of is not None)
+                  | beam.Map(lambda d: d.rewrite_score >= SETTINGS["threshold"]))
+        assert_that(scores, equal_to([True, True]), label="scores")
+
+
+def test_rewrites_pipeline_skips_copies_already_marked_duplicate():
+    original = _doc("000", "2023-05-24")
+    copy = Document.from_raw("mirror/000.txt", seed("000"), published="2023-05-24", duplicate_of=original.id)
+    paraphrase = _doc("001", "2023-05-25")
+    with local_pipeline() as p:
+        out = (p | beam.Create([original, copy, paraphrase]) | FindRewrites(CONFIG)
+               | beam.Map(lambda d: (d.id, d.rewrite_of)))
+        assert_that(out, equal_to([(original.id, None), (copy.id, None), (paraphrase.id, original.id)]))

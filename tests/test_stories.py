@@ -1,0 +1,109 @@
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import SEEDS, local_pipeline
+from transforms.document import Document
+from transforms.stories import FindStories, cosine, day, linked, story_features, story_vector, within_window
+
+SETTINGS = {"entity_labels": ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC"], "entity_weight": 1.0,
+            "terms": 40, "block_keys": 8, "threshold": 0.5, "window_days": 3, "max_block_neighbours": 50}
+CONFIG = {"stories": SETTINGS}
+UNRELATED = (
+    "Gaming used to be so simple. We'd buy a game, sit down in front of a console or PC, grind our way to "
+    "the end, then repeat. Now we spend money over and over on virtual perks. We play on phones and tablets "
+    "while socializing with far-flung friends. Google's Stadia streams games from data centers, Microsoft's "
+    "xCloud lets Xbox owners play on Android phones, and Apple Arcade charges a monthly subscription for a "
+    "catalog of ad-free titles. Developers keep updating their biggest hits with new maps, missions and "
+    "characters, so there is no end.")
+FLOODS = (
+    "Heavy rain flooded the northern Italian region of Emilia-Romagna, killing at least nine people and "
+    "forcing thousands from their homes. Rivers burst their banks in Cesena, Faenza and Forli, and the Formula "
+    "One Grand Prix at Imola was cancelled. Civil protection officials said more rain was expected.")
+
+
+def seed(number: str) -> str:
+    return next(SEEDS.glob(f"{number}_*.txt")).read_text("utf-8")
+
+
+@pytest.mark.parametrize("published, expected", [
+    ("2023-05-24", 738664),
+    ("2023-05-24T09:30:00+00:00", 738664),
+    ("2023-05-27", 738667),
+    (None, None),
+    ("May 24", None),
+])
+def test_stories_day_reads_iso_dates_only(published, expected):
+    assert day(published) == expected
+
+
+@pytest.mark.parametrize("a, b, window, expected", [
+    (738664, 738667, 3, True),
+    (738664, 738668, 3, False),
+    (738668, 738664, 3, False),
+    (None, 738664, 3, True),
+    (738664, 738664, 0, True),
+])
+def test_stories_time_window(a, b, window, expected):
+    assert within_window(a, b, window) == expected
+
+
+def _doc(name: str, text: str, published: str | None = None, **fields) -> Document:
+    return Document.from_raw(f"feed/{name}.txt", text, published=published, **fields)
+
+
+def test_stories_vector_is_unit_length_and_boosts_canonical_entities():
+    entity = {"text": "Mishustin", "label": "PERSON", "start": 0, "end": 9, "raw_start": 0, "raw_end": 9,
+              "canonical": "Mikhail Mishustin"}
+    vector = dict(story_vector(_doc("a", seed("000"), entities=[entity]), SETTINGS))
+    assert abs(sum(weight * weight for weight in vector.values()) - 1.0) < 1e-9
+    assert "@mikhail mishustin" in vector
+    assert dict(story_vector(_doc("b", seed("000"), entities=[{**entity, "label": "DATE"}]), SETTINGS)).get(
+        "@mikhail mishustin") is None
+
+
+@pytest.mark.parametrize("first, second, same_story", [
+    ("000", "002", True),
+    ("001", "003", True),
+    ("002", "004", True),
+    ("000", UNRELATED, False),
+    ("003", FLOODS, False),
+])
+def test_stories_linked_same_event_not_unrelated(first, second, same_story):
+    a = story_features(_doc("a", seed(first), "2023-05-24"), SETTINGS)
+    b = story_features(_doc("b", seed(second) if second.isdigit() else second, "2023-05-24"), SETTINGS)
+    assert (linked(a, b, SETTINGS) is not None) == same_story
+
+
+def test_stories_linked_needs_dates_within_window():
+    a = story_features(_doc("a", seed("000"), "2023-05-24"), SETTINGS)
+    b = story_features(_doc("b", seed("002"), "2023-06-24"), SETTINGS)
+    assert cosine(a[1], b[1]) >= SETTINGS["threshold"]
+    assert linked(a, b, SETTINGS) is None
+
+
+def test_stories_pipeline_one_story_for_the_seeds_and_none_for_unrelated():
+    seeds = [_doc(number, seed(number), published) for number, published in
+             (("000", "2023-05-24"), ("001", "2023-05-25"), ("002", "2023-05-24"), ("003", "2023-05-23"),
+              ("004", "2023-05-24"))]
+    unrelated = _doc("gaming", UNRELATED, "2023-05-24")
+    floods = _doc("floods", FLOODS, "2023-05-23")
+    late = _doc("late", seed("002"), "2023-07-01")  # same words, weeks later: a different event
+    first = seeds[3].id  # the earliest dated seed names the story
+    expected = [(doc.id, first) for doc in seeds] + [(unrelated.id, unrelated.id), (floods.id, floods.id),
+                                                     (late.id, late.id)]
+    with local_pipeline() as p:
+        out = (p | beam.Create([late, *seeds, unrelated, floods]) | FindStories(CONFIG)
+               | beam.Map(lambda d: (d.id, d.story_id)))
+        assert_that(out, equal_to(expected), label="story_id")
+
+
+def test_stories_pipeline_undated_records_join_by_content():
+    dated = _doc("000", seed("000"), "2023-05-24")
+    undated = _doc("001", seed("001"))
+    unrelated = _doc("gaming", UNRELATED)
+    first = dated.id
+    with local_pipeline() as p:
+        out = (p | beam.Create([undated, unrelated, dated]) | FindStories(CONFIG)
+               | beam.Map(lambda d: (d.id, d.story_id)))
+        assert_that(out, equal_to([(dated.id, first), (undated.id, first), (unrelated.id, unrelated.id)]))

@@ -1,0 +1,184 @@
+"""Named entities with spaCy through Beam's RunInference.
+
+Beam ships no spaCy model handler, so :class:`SpacyNerHandler` is one: RunInference batches
+documents (``batch_elements_kwargs``), loads the pipeline once per worker process and shares it
+among the process's threads (its ``shared.Shared`` handle), and calls ``nlp.pipe`` on a batch.
+Only the components NER needs run. For ``en_core_web_sm`` that is ``tok2vec``, ``parser`` and
+``ner``: the ner has its own embedding (no listener on the shared ``tok2vec``), but its transition
+system never lets an entity cross a sentence boundary, and those boundaries come from the parser.
+Without the parser the entities differ (e.g. "THE HOME DEPOT INC" over a line break); with these
+three they are identical to the full pipeline's (``tests/test_entities.py`` checks it).
+
+Documents in a language with no configured model skip NER and say so in ``ner``
+(``skipped:language=de``). A document spaCy fails on lands in ``rejected`` with the stage name,
+without taking the rest of its batch along.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from typing import Any, Iterable, Mapping, Sequence
+
+import apache_beam as beam
+import orjson
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
+
+from transforms.document import Document, Rejection
+from transforms.stage import DOCS, REJECTED
+
+STAGE = "entities"
+
+# A raw entity as found by the model: (start, end, label), character offsets into doc.text.
+Span = tuple[int, int, str]
+
+
+def find_spans(nlp: Any, texts: Sequence[str]) -> list[list[Span] | Exception]:
+    """Entities of each text; a text spaCy fails on gets its exception, the others their spans.
+
+    The batch goes through ``nlp.pipe`` at once; only if that raises is it redone text by text, so
+    one bad document costs its batch a retry, not its entities.
+    """
+    try:
+        return [[(ent.start_char, ent.end_char, ent.label_) for ent in parsed.ents]
+                for parsed in nlp.pipe(texts, batch_size=max(len(texts), 1))]
+    except Exception:  # noqa: BLE001 - isolate the failing text below
+        results: list[list[Span] | Exception] = []
+        for text in texts:
+            try:
+                results.append([(ent.start_char, ent.end_char, ent.label_) for ent in nlp(text).ents])
+            except Exception as error:  # noqa: BLE001 - becomes this document's dead letter
+                results.append(error)
+        return results
+
+
+def alias_patterns(aliases: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """EntityRuler patterns for every labelled name of the alias table (canonical and variants)."""
+    return [{"label": entry["label"], "pattern": name}
+            for entry in aliases if entry.get("label")
+            for name in [entry["canonical"], *entry["variants"]]]
+
+
+def load_pipeline(name: str, components: Sequence[str], max_chars: int,
+                  patterns: Sequence[Mapping[str, str]] = ()) -> Any:
+    """An installed spaCy pipeline with only ``components`` enabled (all when empty).
+
+    With ``patterns``, an ``entity_ruler`` after the model adds the alias table's names the model
+    missed (en_core_web_sm never tags "BRICS"); it never overrides the model's own entities.
+    """
+    import spacy  # imported here: workers that never tag do not pay for it
+
+    nlp = spacy.load(name, enable=list(components)) if components else spacy.load(name)
+    nlp.max_length = max_chars
+    if patterns:
+        ruler = nlp.add_pipe("entity_ruler", name="alias_ruler", last=True,
+                             config={"overwrite_ents": False, "phrase_matcher_attr": "ORTH"})
+        ruler.add_patterns(list(patterns))
+    return nlp
+
+
+class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
+    """RunInference model handler: a batch of Documents in, one PredictionResult per Document out.
+
+    ``inference`` is the document's list of spans, or the exception spaCy raised on it.
+    """
+
+    def __init__(self, model_name: str, components: Sequence[str], batch_size: int, max_chars: int,
+                 patterns: Sequence[Mapping[str, str]] = ()) -> None:
+        super().__init__(min_batch_size=1, max_batch_size=batch_size)
+        self._model_name = model_name
+        self._components = tuple(components)
+        self._max_chars = max_chars
+        self._patterns = tuple(patterns)
+
+    def load_model(self) -> Any:
+        return load_pipeline(self._model_name, self._components, self._max_chars, self._patterns)
+
+    def run_inference(self, batch: Sequence[Document], model: Any,
+                      inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
+        found = find_spans(model, [doc.text for doc in batch])
+        return [PredictionResult(doc, spans, self._model_name) for doc, spans in zip(batch, found)]
+
+    def get_num_bytes(self, batch: Sequence[Document]) -> int:
+        return sum(len(doc.text.encode("utf-8", "surrogatepass")) for doc in batch)
+
+    def get_metrics_namespace(self) -> str:
+        return f"newsbeam.{STAGE}"
+
+
+def attach_entities(labels: frozenset[str], result: PredictionResult) -> Document:
+    """A copy of the document with the model's entities (kept labels only) and ``ner`` set.
+
+    ``canonical`` starts as the surface text; transforms/canonical.py resolves it afterwards.
+    """
+    doc: Document = result.example
+    if isinstance(result.inference, Exception):
+        raise result.inference
+    entities = []
+    for start, end, label in result.inference:
+        if label not in labels:
+            continue
+        raw_start, raw_end = doc.raw_span(start, end)
+        text = doc.text[start:end]
+        entities.append({"text": text, "label": label, "start": start, "end": end,
+                         "raw_start": raw_start, "raw_end": raw_end, "canonical": text})
+    return dataclasses.replace(doc, entities=entities, ner=result.model_id)
+
+
+def skip_ner(doc: Document, disabled: bool = False) -> Document:
+    """A document not tagged (NER off, or no model for its language): no entities, ``ner`` says why."""
+    reason = "disabled" if disabled else f"language={doc.language or 'und'}"
+    return dataclasses.replace(doc, entities=[], ner=f"skipped:{reason}")
+
+
+def model_tag(model: Mapping[str, Any], max_chars: int, patterns: Sequence[Mapping[str, str]]) -> str:
+    """RunInference's shared-model key: the same loaded pipeline only for the same settings."""
+    digest = hashlib.sha256(orjson.dumps(list(patterns), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+    return f"{STAGE}:{model['name']}:{','.join(model['components'])}:{max_chars}:{digest}"
+
+
+def route(doc: Document, partitions: int, languages: Sequence[str]) -> int:
+    """Partition index: the document's language's model, or the last partition (skip)."""
+    return languages.index(doc.language) if doc.language in languages else partitions - 1
+
+
+def dead_letters(failure: tuple[Any, Any]) -> list[Rejection]:
+    """RunInference's dead letters as Rejections: a failed batch stands for each of its documents."""
+    element, error = failure
+    # Beam's dead letter is (element, (exception type, repr, traceback lines)).
+    detail = str(error[1] if isinstance(error, tuple) and len(error) > 1 else error)[:500]
+    items = element if isinstance(element, (list, tuple)) else [element]
+    docs = [item.example if isinstance(item, PredictionResult) else item for item in items]
+    return [Rejection(doc.source, STAGE, "exception", detail) for doc in docs if isinstance(doc, Document)]
+
+
+class TagEntities(beam.PTransform):
+    """Route documents to their language's spaCy pipeline via RunInference; ``[DOCS]``/``[REJECTED]``."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._settings = config[STAGE]
+        self._patterns = alias_patterns(config["files"][self._settings["canonical"]["aliases_file"]]["aliases"])
+
+    def expand(self, docs):
+        settings = self._settings
+        languages = sorted(settings["models"]) if settings["enabled"] else []
+        labels = frozenset(settings["labels"])
+        parts = docs | "ByLanguage" >> beam.Partition(route, len(languages) + 1, languages)
+        tagged, rejected = [], []
+        for index, language in enumerate(languages):
+            model = settings["models"][language]
+            patterns = self._patterns if language in settings["alias_patterns"] else []
+            handler = SpacyNerHandler(model["name"], model["components"], settings["batch_size"],
+                                      settings["max_chars"], patterns).with_postprocess_fn(
+                functools.partial(attach_entities, labels))
+            results, dlq = parts[index] | f"Ner[{language}]" >> RunInference(
+                handler, model_identifier=model_tag(model, settings["max_chars"], patterns)).with_exception_handling()
+            tagged.append(results)
+            failures = [dlq.failed_inferences, *dlq.failed_preprocessing, *dlq.failed_postprocessing]
+            rejected.append(failures | f"Failures[{language}]" >> beam.Flatten()
+                            | f"Reject[{language}]" >> beam.FlatMap(dead_letters))
+        tagged.append(parts[len(languages)] | "SkipNer" >> beam.Map(skip_ner, not settings["enabled"]))
+        return {DOCS: tagged | "Tagged" >> beam.Flatten(),
+                REJECTED: tuple(rejected) | "Rejected" >> beam.Flatten(pipeline=docs.pipeline)}

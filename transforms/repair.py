@@ -1,0 +1,117 @@
+"""The repair stage: mojibake, stray punctuation and spacing, glued words, machine-translation artefacts.
+
+``build(config)`` returns the per-document function run by :class:`transforms.stage.DocumentStage`;
+its optional second argument is the run's shared names (:class:`transforms.repair_glued.CorpusNames`,
+as ``beam.pvalue.AsDict``). Enabled kinds run in a fixed order, each a pass over the current text;
+every edit is appended to ``doc.repairs`` as ``{kind, before, after, start}`` in the order applied,
+``start`` being where the edit now sits in the final text (earlier records are shifted when a later
+pass edits before them; where a later edit falls inside an earlier one's output, the earlier record
+keeps what its own pass wrote).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Mapping
+
+from transforms import repair_encoding, repair_glued, repair_mt, repair_punctuation
+from transforms.document import Document
+from transforms.errors import ConfigError
+from transforms.repair_common import (WORD_RE, Context, PassResult, Protector, RepairPass, compile_rule,
+                                      english_share, zipf_table)
+from transforms.textmap import shift
+
+STAGE = "repair"
+# Order matters: decode first, then fix spacing so tokens are whole, then split glued tokens so the
+# machine-translation patterns see "Nations there Shanghai".
+KINDS = ("encoding", "punctuation", "glued_word", "mt_artifact")
+# A pass whose candidate edits overlapped runs again on its own output, so repairing is idempotent.
+MAX_ROUNDS = 3
+
+
+def _passes(settings: Mapping[str, Any], rules: Mapping[str, Any]) -> list[tuple[str, RepairPass]]:
+    enabled = [kind for kind in KINDS if settings["kinds"][kind]]
+    zipf = zipf_table()
+    factories = {
+        "encoding": lambda: repair_encoding.build(rules["encoding"]),
+        "punctuation": lambda: repair_punctuation.build(rules["punctuation"], zipf,
+                                                        settings["hyphenation_join_min_zipf"]),
+        "glued_word": lambda: repair_glued.build(rules["glued"], settings["glued"], zipf),
+        "mt_artifact": lambda: repair_mt.build(rules["mt"]),
+    }
+    return [(kind, factories[kind]()) for kind in enabled]
+
+
+def _record(doc: Document, kind: str, result: PassResult, evidence: list[dict[str, Any]]) -> None:
+    """Apply one pass's edits to ``doc`` and log them, moving earlier offsets to the new text."""
+    edits = result.edits
+    befores = [doc.text[edit.start:edit.end] for edit in edits]
+    for record in doc.repairs:
+        record["start"] = shift(record["start"], edits)
+    for item in evidence:
+        item["start"] = shift(item["start"], edits)
+    new_evidence = [dict(item, start=shift(item["start"], edits)) for item in result.evidence]
+    starts = doc.edit(edits)
+    doc.repairs.extend({"kind": kind, "before": before, "after": edit.replacement, "start": start}
+                       for edit, before, start in zip(edits, befores, starts))
+    evidence.extend(new_evidence)
+
+
+def build(config: Mapping[str, Any]):
+    """The repair function for one worker: rules compiled and the word table loaded once, here."""
+    settings = config["repair"]
+    rules = config["files"][settings["rules_file"]]
+    passes = _passes(settings, rules)
+    protector = Protector(rules["protected"])
+    zipf = zipf_table()
+    word_zipf, min_share = settings["english_word_min_zipf"], settings["english_min_share"]
+    word_length = settings["english_word_max_length"]
+    suspect_weight = settings["mt"]["suspect_min_weight"]
+
+    def repair(doc: Document, corpus_names: Mapping[str, int] | None = None) -> Document:
+        english = english_share(Counter(WORD_RE.findall(doc.text)), zipf, word_zipf, word_length) >= min_share
+        evidence: list[dict[str, Any]] = []
+        for kind, run in passes:
+            for _ in range(MAX_ROUNDS):
+                result = run(doc.text, Context(english, protector.spans(doc.text), corpus_names or {}))
+                _record(doc, kind, result, evidence)
+                if result.complete or not result.edits:
+                    break
+        doc.mt_evidence = evidence
+        doc.mt_suspect = sum(item["weight"] for item in evidence) >= suspect_weight
+        return doc
+
+    return repair
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Start-time checks: the rule file has every pack and each regex compiles (naming the rule)."""
+    settings = config["repair"]
+    rules = config["files"].get(settings["rules_file"])
+    if not isinstance(rules, dict):
+        raise ConfigError("repair.rules_file", "must name a YAML mapping of rule packs")
+    for pack, keys in (("protected", ()), ("encoding", ("suspect", "lossy")),
+                       ("punctuation", ("abbreviations", "sentence_openers")),
+                       ("glued", ("function_words", "final_short_words", "title_heads", "bound_prefixes", "bound_suffixes", "name_suffixes",
+                                  "name_prefixes", "brands", "months", "units", "derivation_suffixes")),
+                       ("mt", ("there_for_and", "flags"))):
+        if not isinstance(rules.get(pack), dict):
+            raise ConfigError(f"repair.rules_file:{pack}", "missing rule pack (a mapping)")
+        for key in keys:
+            if key not in rules[pack]:
+                raise ConfigError(f"repair.rules_file:{pack}.{key}", "missing")
+            value = rules[pack][key]
+            if isinstance(value, list) and not all(isinstance(item, (str, dict)) for item in value):
+                # YAML reads a bare no/yes/on/off as a boolean: such words must be quoted.
+                raise ConfigError(f"repair.rules_file:{pack}.{key}", "every word must be a string (quote no, on, off, yes)")
+    for index, rule in enumerate(rules["mt"]["flags"]):
+        missing = {"id", "pattern", "weight", "required"} - set(rule)
+        if missing:
+            raise ConfigError(f"repair.rules_file:mt.flags[{index}]", f"missing {', '.join(sorted(missing))}")
+    for index, rule in enumerate(rules["encoding"]["lossy"]):
+        if {"id", "pattern", "replacement"} - set(rule):
+            raise ConfigError(f"repair.rules_file:encoding.lossy[{index}]", "needs id, pattern and replacement")
+    for name, pattern in rules["protected"].items():
+        compile_rule(f"repair.rules_file:protected.{name}", pattern)
+    repair_encoding.build(rules["encoding"])
+    repair_mt.build(rules["mt"])

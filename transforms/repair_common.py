@@ -1,0 +1,125 @@
+"""What the repair passes share: the word-frequency table, protected spans and the pass interface.
+
+Each repair kind is a pass ``(text, context) -> PassResult``: edits in ``text``'s coordinates plus,
+for the machine-translation pass, evidence. :mod:`transforms.repair` runs the passes in order and
+records every edit.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Mapping, NamedTuple
+
+from wordfreq import get_frequency_dict
+
+from transforms.errors import ConfigError
+from transforms.textmap import Edit
+
+# Runs of letters: what the English gate counts.
+WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=4)
+def zipf_table(language: str = "en") -> dict[str, float]:
+    """wordfreq's 'large' list as ``{word: zipf}``, built once per process (a dict lookup beats
+    ``wordfreq.zipf_frequency``'s per-call tokenisation by two orders of magnitude)."""
+    return {word: round(math.log10(freq) + 9.0, 2) for word, freq in get_frequency_dict(language, "large").items()}
+
+
+def english_share(words: Counter, zipf: Mapping[str, float], min_zipf: float, max_length: int) -> float:
+    """Share of short word tokens that are common English words (the English-only passes' gate).
+
+    Only words of at most ``max_length`` letters count: long tokens are where glue hides, so text
+    that lost its spaces still reads as English, while German or Portuguese does not."""
+    total = known = 0
+    for word, count in words.items():
+        if len(word) <= max_length:
+            total += count
+            if zipf.get(word.lower(), 0.0) >= min_zipf:
+                known += count
+    return known / total if total else 0.0
+
+
+class SpanSet:
+    """Sorted, non-overlapping ``[start, end)`` spans with a fast overlap test."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self._starts = [span[0] for span in merged]
+        self._ends = [span[1] for span in merged]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when ``[start, end)`` shares a character with a span (an insertion point inside one counts)."""
+        i = bisect.bisect_right(self._starts, max(start, end - 1)) - 1
+        if i < 0:
+            return False
+        if end == start:
+            return self._starts[i] < start < self._ends[i]
+        return self._ends[i] > start
+
+
+class LazySpans:
+    """The protected spans of one text, found on the first question (most texts never need them)."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self._pattern = pattern
+        self._text = text
+        self._spans: SpanSet | None = None
+
+    def overlaps(self, start: int, end: int) -> bool:
+        if self._spans is None:
+            self._spans = SpanSet([match.span() for match in self._pattern.finditer(self._text)])
+        return self._spans.overlaps(start, end)
+
+
+class Protector:
+    """Finds identifiers no pass may edit (URLs, e-mail addresses, handles, hashtags, tickers, ...)."""
+
+    def __init__(self, patterns: Mapping[str, str]) -> None:
+        self._pattern = re.compile("|".join(f"(?:{patterns[name]})" for name in sorted(patterns)))
+
+    def spans(self, text: str) -> LazySpans:
+        return LazySpans(self._pattern, text)
+
+
+@dataclass(slots=True)
+class Context:
+    """What a pass knows besides the text: the language gate, protected spans, the corpus's names."""
+
+    english: bool
+    protected: LazySpans
+    corpus_names: Mapping[str, int] = field(default_factory=dict)
+
+
+class PassResult(NamedTuple):
+    """A pass's non-overlapping edits; ``complete`` is False when the pass wants to run again on its
+    own output (candidates were held back, or its edits may expose more)."""
+
+    edits: list[Edit]
+    evidence: list[dict[str, Any]]
+    complete: bool = True
+
+
+RepairPass = Callable[[str, Context], PassResult]
+
+
+def compile_rule(key: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a configured regex, naming the rule when it does not compile."""
+    try:
+        return re.compile(pattern, flags)
+    except re.error as error:
+        raise ConfigError(key, f"regex does not compile: {error}") from None
+
+
+def word_set(words: list[str]) -> frozenset[str]:
+    return frozenset(word.lower() for word in words)

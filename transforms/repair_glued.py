@@ -1,0 +1,419 @@
+"""Glued words: a token that is not a word but splits cleanly into known words or names ("Jinpingoffered").
+
+Evidence, from strongest to weakest: names used elsewhere in the same document, names shared by several
+documents of the run (the :class:`CorpusNames` side input), case transitions ("HassFellow") and
+wordfreq's English word frequencies. The splitting (a small dynamic programme over wordfreq's table)
+is written here because symspellpy/wordninja segment every string they are given, while newsbeam must
+first decide, conservatively, whether a token is glued at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, Mapping
+
+import apache_beam as beam
+
+from transforms.document import Document
+from transforms.repair_common import Context, PassResult, word_set
+from transforms.textmap import Edit
+
+# A token is a run of letters and digits; one that is part of an identifier (URL, e-mail, handle,
+# hashtag, ticker, path, hyphenated or apostrophised form, dotted name such as pic.twitter) is left
+# alone: see _standalone. (A look-behind at the start of the pattern would make every scan 2x slower.)
+_BEFORE_IDENTIFIER = frozenset("@#$/.-'’&+_")
+_AFTER_IDENTIFIER = frozenset("@/-'’&+_")
+# A capitalised token after a space (document_names keeps those in the middle of a sentence).
+_NAME = re.compile(r" ([A-Z][^\W\d_]*)(?!\w)")
+_LOWER = re.compile(r"[a-z]+")
+_TITLE = re.compile(r"[A-Z][a-z]+")
+_CAMEL = re.compile(r"[A-Za-z][a-z]*(?:[A-Z][a-z]+)+")
+_TITLE_CAMEL = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z]+")
+_CAPS_TAIL = re.compile(r"([A-Z]?[a-z]{2,})([A-Z]{2,})")
+_ACRONYM_HEAD = re.compile(r"([A-Z]{2,})([a-z]{3,})")
+_DIGIT_HEAD = re.compile(r"([A-Z]*\d+)([a-z]{3,})")
+_WORD_DIGITS = re.compile(r"([A-Za-z]{2,})(\d+(?:st|nd|rd|th)?)")
+_PREVIOUS = re.compile(r"(?<![\w'’-])(?:([^\W\d_]) )?([^\W\d_]+) $")
+_NEXT = re.compile(r" ([^\W\d_]+)(?![\w'’-])")
+_MAX_WORD = 24
+_CACHE_LIMIT = 200_000
+
+
+def _standalone(text: str, start: int, end: int) -> bool:
+    """The token at ``[start, end)`` is a word of its own, not part of an identifier."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or before in _BEFORE_IDENTIFIER or after.isalnum() or after in _AFTER_IDENTIFIER:
+        return False
+    return not (after == "." and end + 1 < len(text) and text[end + 1].isalpha())
+
+
+def document_names(text: str) -> Counter:
+    """Capitalised tokens used mid-sentence in ``text`` (after a word, comma, semicolon or
+    parenthesis, so not the capitalised common words that start sentences), with their counts."""
+    return Counter(match.group(1) for match in _NAME.finditer(text)
+                   if match.start() > 0 and (text[match.start() - 1].isalnum() or text[match.start() - 1] in ",;)"))
+
+
+class CorpusNames(beam.PTransform):
+    """Names used mid-sentence in at least ``min_docs`` documents of the run: ``(name, documents)`` pairs,
+    for ``beam.pvalue.AsDict``. Counting distinct documents (not occurrences) keeps one long document
+    from making its glued forms look like names."""
+
+    def __init__(self, min_docs: int) -> None:
+        super().__init__()
+        self._min_docs = min_docs
+
+    def expand(self, docs):
+        return (docs
+                | "NamesPerDocument" >> beam.FlatMap(_distinct_names)
+                | "CountDocuments" >> beam.combiners.Count.PerElement()
+                | "KeepShared" >> beam.Filter(lambda item, least: item[1] >= least, self._min_docs))
+
+
+def _distinct_names(doc: Document) -> list[str]:
+    return sorted(document_names(doc.text))
+
+
+class GluedPass:
+    """Callable pass splitting glued tokens; thresholds come from the ``repair.glued`` settings."""
+
+    def __init__(self, rules: Mapping[str, Any], settings: Mapping[str, Any], zipf: Mapping[str, float]) -> None:
+        self._zipf = zipf
+        self._function = word_set(rules["function_words"])
+        self._final_short = word_set(rules["final_short_words"])
+        self._bound_prefixes = word_set(rules["bound_prefixes"])
+        self._bound_suffixes = word_set(rules["bound_suffixes"])
+        self._name_suffixes = word_set(rules["name_suffixes"])
+        self._brands = word_set(rules["brands"])
+        self._name_prefix = re.compile("(?:%s)[A-Z]" % "|".join(sorted(map(re.escape, rules["name_prefixes"]))))
+        self._units = word_set(rules["units"])
+        self._months = word_set(rules["months"])
+        self._derivations = sorted(word_set(rules["derivation_suffixes"]), key=lambda suffix: (-len(suffix), suffix))
+        self._min_length = settings["min_length"]
+        self._word_max = settings["word_max_zipf"]
+        self._pair_max = settings["pair_max_zipf"]
+        self._part_min = settings["part_min_zipf"]
+        self._short_min = settings["short_part_min_zipf"]
+        self._common_min = settings["common_word_min_zipf"]
+        self._camel_head_min = settings["camel_head_min_zipf"]
+        self._max_parts = settings["max_parts"]
+        self._long_min = settings["long_split_min_zipf"]
+        self._pair_min = settings["common_pair_max_zipf"]
+        self._function_pair_min = settings["function_pair_min_zipf"]
+        self._tail_min = settings["name_tail_min_zipf"]
+        self._title_heads = frozenset(rules["title_heads"])
+        self._protect_docs = settings["corpus_protect_docs"]
+        self._segment_cache: dict[str, tuple[str, ...] | None] = {}
+        self._token = re.compile(r"[^\W_]{%d,}" % self._min_length)
+
+    # -- vocabulary -------------------------------------------------------------------------
+    def _z(self, word: str) -> float:
+        return self._zipf.get(word.lower(), 0.0)
+
+    def _part_ok(self, part: str, first: bool, last: bool) -> bool:
+        lower = part.lower()
+        if len(lower) == 1:
+            return lower == "a" and not last
+        if not first and lower in self._bound_suffixes:
+            return False
+        if not last and lower in self._bound_prefixes:
+            return False
+        if len(lower) == 2:
+            return lower in (self._final_short if last else self._function)
+        if len(lower) == 3:
+            return lower in self._function or self._z(lower) >= self._short_min
+        return self._z(lower) >= self._part_min
+
+    def _segment(self, word: str) -> tuple[str, ...] | None:
+        """Most probable split of a lowercase string into 2..max_parts acceptable words, or None."""
+        cached = self._segment_cache.get(word, False)
+        if cached is not False:
+            return cached
+        n = len(word)
+        best: list[tuple[float, tuple[str, ...]] | None] = [None] * (n + 1)
+        best[0] = (0.0, ())
+        for end in range(1, n + 1):
+            for start in range(max(0, end - _MAX_WORD), end):
+                if best[start] is None or len(best[start][1]) >= self._max_parts:
+                    continue
+                part = word[start:end]
+                if not self._part_ok(part, start == 0, end == n):
+                    continue
+                # Sum of log10 probabilities: every extra word costs, so fewer, commoner words win.
+                score = best[start][0] + self._z(part) - 9.0
+                if best[end] is None or score > best[end][0]:
+                    best[end] = (score, best[start][1] + (part,))
+        result = best[n][1] if best[n] is not None and len(best[n][1]) >= 2 else None
+        if result is not None and not self._plausible(result):
+            result = None
+        if result is None:
+            result = self._function_pair(word)
+        if len(self._segment_cache) > _CACHE_LIMIT:
+            self._segment_cache.clear()
+        self._segment_cache[word] = result
+        return result
+
+    def _function_pair(self, word: str) -> tuple[str, ...] | None:
+        """A function word glued to a rarer word ("ourparser", "theutterance", "monoidwith")."""
+        best: tuple[float, tuple[str, ...]] | None = None
+        for cut in range(2, len(word) - 1):
+            head, tail = word[:cut], word[cut:]
+            if head in self._function and len(tail) >= 4 and self._part_ok(head, True, False):
+                other = tail if tail not in self._bound_suffixes else ""
+            elif tail in self._function and len(head) >= 4 and self._part_ok(tail, False, True):
+                other = head if head not in self._bound_prefixes else ""
+            else:
+                continue
+            score = self._z(other)
+            if other and score >= self._function_pair_min and (best is None or score > best[0]):
+                best = (score, (head, tail))
+        return None if best is None else best[1]
+
+    def _plausible(self, parts: tuple[str, ...]) -> bool:
+        """Reject splits that cut a word in two ("the into national", "language gram mars") and long
+        splits into anything but common words."""
+        if len(set(parts)) < len(parts):
+            return False  # reduplication ("toto", "bonbon") is a word
+        if len(parts) > 3 and any(part not in self._function and self._z(part) < self._long_min for part in parts):
+            return False
+        for left, right in zip(parts, parts[1:]) if len(parts) > 2 else ():
+            if left in self._function and right in self._function:
+                continue
+            joined = left + right
+            if self._z(joined) >= self._word_max or self._derived(joined):
+                return False
+        return True
+
+    def _common_pair(self, parts: tuple[str, ...], whole: float) -> bool:
+        """A token wordfreq knows only as a rare typo splits into two function words ("inthe") or,
+        when rarer still, into a function word and a very common word ("ofwhich", "themost", but
+        not "topmost", "headword")."""
+        if len(parts) != 2:
+            return False
+        if all(part.lower() in self._function for part in parts):
+            return True
+        return (whole < self._pair_min and any(part.lower() in self._function for part in parts)
+                and all(self._z(part) >= self._short_min for part in parts))
+
+    # -- token shapes -------------------------------------------------------------------------
+    def _derived(self, lower: str, seen: Mapping[str, int] | None = None) -> bool:
+        """A known word, or one of the document's, plus a derivational ending ("intonational",
+        "treebanks" next to "treebank"): a word, not glue."""
+        for suffix in self._derivations:
+            stem = lower[:-len(suffix)]
+            if not lower.endswith(suffix) or len(stem) < 4:
+                continue
+            if max(self._z(stem), self._z(stem + "e")) >= self._word_max or (seen and stem in seen):
+                return True
+        return False
+
+    def _misspelt(self, lower: str) -> bool:
+        """One letter wrong, swapped or missing from a common word ("contrained", "analagous"): a typo,
+        not glue. Letters removed are not tried: "amachine" is "a machine", not a typo of "machine"."""
+        if len(lower) < 6:
+            return False
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        for i in range(len(lower) + 1):
+            head, tail = lower[:i], lower[i:]
+            for letter in letters:
+                if self._z(head + letter + tail) >= self._part_min or (
+                        tail and letter != tail[0] and self._z(head + letter + tail[1:]) >= self._part_min):
+                    return True
+            if len(tail) >= 2 and self._z(head + tail[1] + tail[0] + tail[2:]) >= self._part_min:
+                return True
+        return False
+
+    def split(self, token: str, names: Mapping[str, int], corpus: Mapping[str, int],
+              count: int = 1, seen: Mapping[str, int] | None = None) -> tuple[str, ...] | None:
+        """The words ``token`` splits into, or None when it is (or may be) a word, name or identifier.
+
+        ``count`` is how often the token occurs in its document: glue is an accident, a repeated token is
+        a word or a name. ``seen`` holds the document's lowercased tokens."""
+        if len(token) < self._min_length or count >= 2:
+            return None
+        whole = self._z(token)
+        if whole >= self._pair_max or token.lower() in self._brands:
+            return None
+        if token[0].isupper() and corpus.get(token, 0) >= self._protect_docs:
+            return None  # used as a name across the run: a name, not an accident
+        if whole >= self._word_max and not token.islower():
+            return None  # a capitalised token wordfreq knows is a name ("Beto", "Anas")
+        parts = self._split_shape(token, names, corpus)
+        if parts is None:
+            return None
+        # Checked last, on the few tokens that would split: the typo test costs ~500 look-ups.
+        if token.isalpha() and (self._derived(token.lower(), seen) or (
+                (token.islower() or _TITLE.fullmatch(token)) and self._misspelt(token.lower()))):
+            return None
+        # A rare but attested token ("inthe" is in wordfreq) splits only into two function words.
+        # A lowercase token wordfreq knows may be a common typo ("inthe") but is usually a word.
+        if whole >= self._word_max and not self._common_pair(parts, whole):
+            return None
+        return parts
+
+    def _split_shape(self, token: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> tuple[str, ...] | None:
+        if _LOWER.fullmatch(token):
+            return self._segment(token)
+        if _TITLE.fullmatch(token):
+            return self._split_title(token, names, corpus)
+        match = _ACRONYM_HEAD.fullmatch(token)
+        if match:
+            # "VMand": an acronym glued to a function word; "PCs", "NGOs", "USAid" are left alone.
+            return (match.group(1), match.group(2)) if match.group(2) in self._function else None
+        if _CAMEL.fullmatch(token):
+            return self._split_camel(token, names, corpus)
+        match = _CAPS_TAIL.fullmatch(token)
+        if match:
+            return self._split_caps_tail(match.group(1), match.group(2), names, corpus)
+        match = _DIGIT_HEAD.fullmatch(token)
+        if match and match.group(2) not in self._units and (
+                self._z(match.group(2)) >= self._common_min - 1.0 if len(match.group(2)) >= 4
+                else match.group(2) in self._function and len(match.group(1)) >= 2):
+            # "G20according", "2023and"; "3win" (twin?), "81ve" and footnote marks "1The" are left alone.
+            return (match.group(1), match.group(2))
+        match = _WORD_DIGITS.fullmatch(token)
+        if match and (match.group(1).lower() in self._function or match.group(1).lower() in self._months):
+            # "of18th", "September30"; "Boeing737", "COVID19", "user42" are left alone.
+            return (match.group(1), match.group(2))
+        return None
+
+    def _attested(self, name: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> bool:
+        return names.get(name, 0) >= 1 or corpus.get(name, 0) >= 1
+
+    def _split_title(self, token: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> tuple[str, ...] | None:
+        """"Jinpingoffered": a name used elsewhere plus common words; or a common capitalised word plus
+        one very common word ("Nationsthere")."""
+        best: tuple[float, tuple[str, ...]] | None = None
+        for cut in range(2, len(token) - 1):
+            head, tail = token[:cut], token[cut:]
+            if cut < 3 and head.lower() not in self._function:
+                continue
+            if self._attested(head, names, corpus):
+                rest = (tail,) if self._part_ok(tail, False, True) else self._segment(tail)
+                rank = 1.0
+                # Link text runs into a common word ("Jinpingoffered"), not into a rare one ("Lightcloud").
+                if rest is not None and any(part not in self._function and self._z(part) < self._tail_min
+                                            for part in rest):
+                    continue
+            elif head in self._title_heads:
+                # A sentence-initial function word ("Thechallenge", "Itwould", "Foraspeech...").
+                rest, rank = self._segment(tail) if not self._part_ok(tail, False, True) else (tail,), 0.5
+                if rest is not None and (len(rest[-1]) < 3 or any(len(part) < 3 and part != "a" for part in rest)):
+                    continue
+            elif (cut >= 3 and self._z(head) >= self._part_min and self._z(tail) >= self._common_min
+                  and self._part_ok(tail, False, True)):
+                rest, rank = (tail,), 0.0
+            else:
+                continue
+            if rest is None or len(rest) + 1 > self._max_parts or rest[-1] in self._name_suffixes:
+                continue
+            candidate = (rank, sum(self._z(part) for part in rest) + self._z(head)), (head, *rest)
+            if best is None or candidate[0] > best[0]:
+                best = candidate
+        # Unknown capitalised tokens are mostly names ("Cardie", "Engelson"): no free segmentation.
+        return None if best is None else best[1]
+
+    def _split_camel(self, token: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> tuple[str, ...] | None:
+        """"HassFellow", "theKremlin": split at case transitions when every piece is a word or name."""
+        if self._name_prefix.match(token):
+            return None  # McDonald, MacKenzie, DeSantis, LeBron, FitzGerald
+        pieces = tuple(_CAMEL_PART.findall(token))
+        if "".join(pieces) != token:
+            return None
+        # A long piece may itself be glue ("exampleforqueryForaspeech"): split it as a token of its own.
+        pieces = tuple(piece for chunk in pieces for piece in self._camel_piece(chunk, names, corpus))
+        if len(pieces) > self._max_parts:
+            return None
+        parts = pieces
+        head, rest = parts[0], parts[1:]
+        if head.islower() and len(head) >= 4 and self._z(head) >= self._part_min + 0.5:
+            pass  # a common lowercase word glued to a capitalised one ("readersHaving")
+        elif head.islower():
+            # A lowercase head is a function word ("theKremlin"); "iPhone", "eBay" are not split.
+            if head not in self._function or (len(head) < 2 and head != "a"):
+                return None
+            # After a function word a capitalised piece may be a rarer name ("ofBergamo").
+            return parts if all(self._attested(part, names, corpus) or self._z(part) >= self._camel_head_min
+                                for part in rest) else None
+        if len(head) < 3 and head.lower() not in self._function:
+            return None
+        # Brands are mostly common words run together (SunExpress, StackAdapt, SportsBusiness): a
+        # capitalised head must be a name seen in the run, or a rare, name-like word ("Hass"; the
+        # pass then also wants a given name before the token, "Ryan HassFellow").
+        if not (self._attested(head, names, corpus) or self._camel_head_min <= self._z(head) < self._part_min):
+            return None
+        for part in rest:
+            if len(part) < 4 and part.lower() not in self._function and not self._attested(part, names, corpus):
+                return None
+            if not (self._attested(part, names, corpus) or self._z(part) >= self._tail_min):
+                return None
+        return parts
+
+    def _camel_piece(self, chunk: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> tuple[str, ...]:
+        if self._z(chunk) >= self._word_max or self._attested(chunk, names, corpus) or len(chunk) < 2 * self._min_length:
+            return (chunk,)
+        split = self._segment(chunk) if chunk.islower() else self._split_title(chunk, names, corpus)
+        return split or (chunk,)
+
+    def _split_caps_tail(self, head: str, caps: str, names: Mapping[str, int],
+                         corpus: Mapping[str, int]) -> tuple[str, ...] | None:
+        """"OrganizationTHE", "theDEDB": a word glued to a shouted function word, or a function word
+        glued to an acronym ("leanFIRE" is a name)."""
+        if head in self._function:
+            pass  # "theDEDB", "ofNATO"
+        elif len(head) < 4 or not (self._z(head) >= self._part_min or self._attested(head, names, corpus)):
+            return None
+        if caps.lower() in self._function or head in self._function:
+            return (head, caps)
+        return None
+
+    def _after_given_name(self, text: str, start: int) -> bool:
+        before = _PREVIOUS.search(text, max(0, start - _MAX_WORD), start)
+        return before is not None and before.group(1) is None and _TITLE.fullmatch(before.group(2)) is not None
+
+    def _fragment(self, text: str, start: int, end: int) -> bool:
+        """Part of a word split by a stray space ("il lustrated", "T herefore"): joined with its
+        neighbour it is a common word, so it is not glue."""
+        before = _PREVIOUS.search(text, max(0, start - _MAX_WORD), start)
+        after = _NEXT.match(text, end)
+        token = text[start:end]
+        if before is not None:
+            # "i l lustrated": up to two letters may have been split off before.
+            joined = "".join(part for part in before.groups() if part) + token
+            if self._z(joined) >= self._part_min or self._z(before.group(2) + token) >= self._part_min:
+                return True
+        return after is not None and self._z(token + after.group(1)) >= self._part_min
+
+    # -- the pass -----------------------------------------------------------------------------
+    def __call__(self, text: str, context: Context) -> PassResult:
+        if not context.english:
+            return PassResult([], [])
+        names = document_names(text)
+        # Decide once per distinct token (counted in C); walk the text only if something splits.
+        splits: dict[str, tuple[str, ...]] = {}
+        counts = Counter(self._token.findall(text))
+        seen: dict[str, int] = {}
+        for token, count in counts.items():
+            seen[token.lower()] = seen.get(token.lower(), 0) + count
+        for token, count in counts.items():
+            if len(token) >= self._min_length and self._z(token) < self._pair_max:
+                parts = self.split(token, names, context.corpus_names, count, seen)
+                if parts is not None:
+                    splits[token] = parts
+        edits: list[Edit] = []
+        if splits:
+            for match in self._token.finditer(text):
+                parts = splits.get(match.group())
+                if (parts is not None and _standalone(text, match.start(), match.end())
+                        and not context.protected.overlaps(match.start(), match.end())
+                        and not self._fragment(text, match.start(), match.end())
+                        and (not _TITLE_CAMEL.fullmatch(match.group()) or self._after_given_name(text, match.start()))):
+                    edits.append(Edit(match.start(), match.end(), " ".join(parts)))
+        return PassResult(edits, [])
+
+
+def build(rules: Mapping[str, Any], settings: Mapping[str, Any], zipf: Mapping[str, float]) -> GluedPass:
+    return GluedPass(rules, settings, zipf)

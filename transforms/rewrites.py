@@ -1,0 +1,196 @@
+"""Rewrites: the same article paraphrased sentence by sentence, labelled ``rewrite_of`` + ``rewrite_score``.
+
+A rewrite keeps the facts, names, numbers and order of its source while changing most words, so
+word shingles (the duplicate relation) miss it. Each text becomes a list of sentences, each a set
+of content-word stems, numbers and canonical entities; two texts are scored by an order-preserving
+alignment of similar sentences (a weighted longest common subsequence over sentences), normalised
+by the shorter text, so a rewrite that adds paragraphs still scores high.
+
+Candidate pairs come from blocking on each text's rarest salient words (wordfreq's general-language
+frequency serves as inverse document frequency, known before the corpus is seen), never from all
+pairs. Only records that are not near-duplicate copies take part: a copy is already related.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache, partial
+from typing import Any, Iterable, Iterator, Mapping
+
+import apache_beam as beam
+import spacy
+import wordfreq
+
+from transforms.dedup import AttachRelation, Components, Rank, ScorePairs, VerifiedPairs, first_shared_key, rank
+from transforms.document import Document
+
+Sentences = tuple[frozenset[str], ...]
+
+# Zipf frequency (log10 per billion words) above which a word is too common to tell stories apart;
+# a word's rarity is this minus its Zipf frequency, e.g. "said" 6.5 -> 0.5, "Mishustin" 1.9 -> 5.1.
+_ZIPF_CEILING = 7.0
+_WORDFREQ_LANGUAGES = frozenset(wordfreq.available_languages())
+
+
+@lru_cache(maxsize=None)
+def tokenizer(language: str | None) -> spacy.language.Language:
+    """A blank spaCy pipeline with a rule-based sentencizer for ``language`` (multilingual if unknown).
+
+    Blank pipelines carry the language's tokenizer rules and stop-word list and need no model.
+    """
+    try:
+        nlp = spacy.blank(language or "en")
+    except (ImportError, KeyError, ValueError):
+        nlp = spacy.blank("xx")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def content_token(token: Any, stem_prefix: int) -> str | None:
+    """A content word's truncated stem, a number as written, or None for stop words and punctuation.
+
+    Truncating to a fixed prefix is a language-independent stemmer (visited/visits -> "visit")
+    that keeps paraphrases' shared words comparable without a lemmatizer model.
+    """
+    if token.is_stop or token.is_punct or token.is_space:
+        return None
+    if token.like_num:
+        return token.lower_.replace(",", "")
+    if token.is_alpha and len(token) > 1:
+        return token.lower_[:stem_prefix]
+    return None
+
+
+def rarity(word: str, language: str | None) -> float:
+    """How much a word tells a story apart: high for names and rare words, 0 for function words."""
+    zipf = wordfreq.zipf_frequency(word, language or "en") if (language or "en") in _WORDFREQ_LANGUAGES else 0.0
+    return max(0.0, _ZIPF_CEILING - zipf)
+
+
+def salient_terms(tokens: Iterable[Any], language: str | None, count: int) -> list[tuple[str, float]]:
+    """The ``count`` most salient content words (tf x rarity), best first, ties by the word."""
+    frequency = Counter(token.lower_ for token in tokens
+                        if token.is_alpha and len(token) > 2 and not token.is_stop)
+    weighted = [(word, tf * rarity(word, language)) for word, tf in frequency.items()]
+    weighted = [(word, round(weight, 6)) for word, weight in weighted if weight > 0]
+    return sorted(weighted, key=lambda item: (-item[1], item[0]))[:count]
+
+
+def sentence_sets(doc: Document, settings: Mapping[str, Any]) -> tuple[Sentences, list[str]]:
+    """The text as sentences of content terms (entities as ``@canonical``), and its blocking keys."""
+    parsed = tokenizer(doc.language)(doc.text)
+    entities = sorted((entity["start"], (entity.get("canonical") or entity["text"]).casefold())
+                      for entity in doc.entities)
+    sentences = []
+    for sentence in parsed.sents:
+        terms = {term for term in (content_token(token, settings["stem_prefix"]) for token in sentence) if term}
+        terms.update(f"@{name}" for start, name in entities if sentence.start_char <= start < sentence.end_char)
+        if len(terms) >= settings["min_sentence_terms"]:
+            sentences.append(frozenset(terms))
+    # Blocks are per language: the comparison is of words, so a translation is not found as a rewrite.
+    keys = sorted(f"{doc.language}:{word}" for word, _ in salient_terms(parsed, doc.language, settings["block_keys"]))
+    return tuple(sentences), keys
+
+
+def sentence_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Dice coefficient of two sentences' terms."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def alignment(a: Sentences, b: Sentences, sentence_threshold: float) -> tuple[float, int]:
+    """Order-preserving sentence alignment of two texts: (score 0..1 normalised by the shorter, pairs aligned).
+
+    Sentences at least ``sentence_threshold`` similar may align; each aligned pair counts its
+    similarity times its mean size, and the best monotone alignment is found by dynamic programming.
+    """
+    if not a or not b:
+        return 0.0, 0
+    previous = [(0.0, 0)] * (len(b) + 1)
+    for sentence_a in a:
+        current = [(0.0, 0)] * (len(b) + 1)
+        for j, sentence_b in enumerate(b, start=1):
+            similarity = sentence_similarity(sentence_a, sentence_b)
+            best = max(previous[j], current[j - 1])
+            if similarity >= sentence_threshold:
+                gain = similarity * (len(sentence_a) + len(sentence_b)) / 2
+                best = max(best, (previous[j - 1][0] + gain, previous[j - 1][1] + 1))
+            current[j] = best
+        previous = current
+    shorter = min(sum(map(len, a)), sum(map(len, b)))
+    return round(previous[-1][0] / shorter, 4), previous[-1][1]
+
+
+def rewrite_score(a: Sentences, b: Sentences, settings: Mapping[str, Any]) -> float:
+    """The alignment score, or 0 unless enough of the shorter text's sentences align.
+
+    A rewrite carries most of its source sentence by sentence; a few shared sentences (a quote, a
+    company's standard paragraph) or the same facts told in a different order do not make one.
+    """
+    score, aligned = alignment(a, b, settings["sentence_threshold"])
+    if aligned < settings["min_aligned_sentences"] or aligned < settings["min_aligned_share"] * min(len(a), len(b)):
+        return 0.0
+    return score
+
+
+class _FeaturesFn(beam.DoFn):
+    """Document -> ``(rank, (blocking keys, sentences))`` for records that are not copies."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self._settings = dict(settings)
+
+    def setup(self) -> None:
+        tokenizer(None)  # load spaCy's English tables once per worker, not on the first element
+
+    def process(self, doc: Document) -> Iterator[tuple[Rank, tuple[list[str], Sentences]]]:
+        if doc.duplicate_of is None:
+            sentences, keys = sentence_sets(doc, self._settings)
+            if sentences:
+                yield rank(doc), (keys, sentences)
+
+
+def _blocks(element: tuple[Rank, tuple[list[str], Sentences]]) -> Iterator[tuple[str, tuple[Rank, list[str]]]]:
+    doc_rank, (keys, _) = element
+    for key in keys:
+        yield key, (doc_rank, keys)
+
+
+def _first_block(key: str, keys_a: list[str], keys_b: list[str]) -> float | None:
+    return 0.0 if first_shared_key(keys_a, keys_b) == key else None
+
+
+def _score(features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
+           settings: Mapping[str, Any]) -> float:
+    return rewrite_score(features_a[1], features_b[1], settings)
+
+
+def _edge(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -> Iterator[tuple[tuple[Rank, Rank], float]]:
+    member, (target, score) = scored
+    if score >= threshold:
+        yield (member, target), score
+
+
+class FindRewrites(beam.PTransform):
+    """Documents -> the same documents, paraphrases labelled ``rewrite_of`` + ``rewrite_score``.
+
+    Blocks (shared salient words) -> candidate pairs -> alignment score -> pairs above the
+    threshold -> connected components -> each member points to its component's canonical record.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._settings = dict(config["rewrites"])
+
+    def expand(self, docs):
+        settings = self._settings
+        score = partial(_score, settings=settings)
+        features = docs | "Features" >> beam.ParDo(_FeaturesFn(settings))
+        candidates = (features
+                      | "BlockKeys" >> beam.FlatMap(_blocks)
+                      | "CandidatePairs" >> VerifiedPairs(_first_block, settings["max_block_neighbours"])
+                      | "PairRanks" >> beam.Keys())
+        edges = ({"pairs": candidates, "features": features}
+                 | "ScoreCandidates" >> ScorePairs(score)
+                 | "AboveThreshold" >> beam.FlatMap(_edge, settings["threshold"]))
+        members = edges | "Clusters" >> Components()
+        scored = {"pairs": members, "features": features} | "ScoreToCanonical" >> ScorePairs(score)
+        return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("rewrite_of", "rewrite_score")

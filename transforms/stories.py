@@ -1,0 +1,122 @@
+"""Stories: different articles about one event, labelled with a shared ``story_id``.
+
+Each record is described by a weighted vector of its canonical entities and salient words (term
+frequency times general-language rarity from wordfreq), and by its date. Two records are linked
+when the cosine similarity of their vectors reaches the threshold and their dates lie within the
+time window (an undated record may link to any date); a story is a connected component of links.
+Candidate pairs share one of the records' top terms (blocking), never all pairs.
+
+``story_id`` is the id of the story's first record (earliest ``published``, then smallest id): the
+same on every run and worker count, and unchanged when later articles join the story. A record
+that links to nothing is a story of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import partial
+from typing import Any, Iterator, Mapping
+
+import apache_beam as beam
+
+from transforms.dedup import AttachRelation, Components, Rank, VerifiedPairs, first_shared_key, rank
+from transforms.document import Document
+from transforms.rewrites import rarity, salient_terms, tokenizer
+
+Vector = tuple[tuple[str, float], ...]
+# (blocking keys, unit-length weighted terms sorted by term, ordinal day or None)
+StoryFeatures = tuple[list[str], Vector, int | None]
+
+
+def day(published: str | None) -> int | None:
+    """The proleptic ordinal day of an ISO 8601 date or timestamp, None when absent or unreadable."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def story_vector(doc: Document, settings: Mapping[str, Any]) -> Vector:
+    """Canonical entities (boosted) and salient words, weighted and scaled to unit length."""
+    weights: dict[str, float] = {}
+    labels = set(settings["entity_labels"])
+    for entity in doc.entities:
+        if entity["label"] in labels:
+            name = (entity.get("canonical") or entity["text"]).casefold()
+            weights[f"@{name}"] = weights.get(f"@{name}", 0.0) + settings["entity_weight"] * max(
+                (rarity(word, doc.language) for word in name.split()), default=0.0)
+    for word, weight in salient_terms(tokenizer(doc.language)(doc.text), doc.language, settings["terms"]):
+        weights[word] = weights.get(word, 0.0) + weight
+    norm = math.sqrt(sum(weight * weight for weight in weights.values()))
+    if not norm:
+        return ()
+    return tuple(sorted((term, weight / norm) for term, weight in weights.items() if weight > 0))
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    """Cosine similarity of two unit vectors."""
+    other = dict(b)
+    return round(sum(weight * other.get(term, 0.0) for term, weight in a), 4)
+
+
+def within_window(day_a: int | None, day_b: int | None, window_days: int) -> bool:
+    """Dates at most ``window_days`` apart; an unknown date does not keep records apart."""
+    return day_a is None or day_b is None or abs(day_a - day_b) <= window_days
+
+
+def story_features(doc: Document, settings: Mapping[str, Any]) -> StoryFeatures:
+    """Blocking keys (the heaviest terms), the vector and the day of one record."""
+    vector = story_vector(doc, settings)
+    heaviest = sorted(vector, key=lambda item: (-item[1], item[0]))[:settings["block_keys"]]
+    return sorted(term for term, _ in heaviest), vector, day(doc.published)
+
+
+def linked(a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
+    """The pair's similarity when the two records belong to one story, else None."""
+    if not within_window(a[2], b[2], settings["window_days"]):
+        return None
+    similarity = cosine(a[1], b[1])
+    return similarity if similarity >= settings["threshold"] else None
+
+
+class _FeaturesFn(beam.DoFn):
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self._settings = dict(settings)
+
+    def setup(self) -> None:
+        tokenizer(None)  # load spaCy's English tables once per worker, not on the first element
+
+    def process(self, doc: Document) -> Iterator[tuple[str, tuple[Rank, StoryFeatures]]]:
+        features = story_features(doc, self._settings)
+        for key in features[0]:
+            yield key, (rank(doc), features)
+
+
+def _verify(key: str, a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
+    """Each pair is judged in the block of its smallest shared key only."""
+    return linked(a, b, settings) if first_shared_key(a[0], b[0]) == key else None
+
+
+def _no_score(element: tuple[Rank, Rank]) -> tuple[Rank, tuple[Rank, None]]:
+    return element[0], (element[1], None)
+
+
+class FindStories(beam.PTransform):
+    """Documents -> the same documents, each with the ``story_id`` of its story."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._settings = dict(config["stories"])
+
+    def expand(self, docs):
+        settings = self._settings
+        members = (docs
+                   | "Features" >> beam.ParDo(_FeaturesFn(settings))
+                   | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
+                                                       settings["max_block_neighbours"])
+                   | "Clusters" >> Components()
+                   | "NoScore" >> beam.Map(_no_score))
+        return {"docs": docs, "relation": members} | "Label" >> AttachRelation("story_id", self_default=True)
