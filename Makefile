@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
 INPUT  ?= seeds/*.txt
 OUTPUT ?= out
 
-.PHONY: setup run test test-slow bench clean lock browser
+.PHONY: setup setup-test run test test-slow bench clean browser
 
 setup: $(STAMP)
+setup-test: $(TESTSTAMP)
 
 # Every dependency is pinned with its sha256 in requirements.lock (the spaCy model included).
 $(STAMP): requirements.lock setup.py
@@ -18,19 +20,24 @@ $(STAMP): requirements.lock setup.py
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# Test tools and the optional runners the tests exercise (Dask, Dataflow translation), also hash-locked.
+$(TESTSTAMP): $(STAMP) requirements-test.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-test.lock
+	touch $(TESTSTAMP)
+
 run: setup
 	$(BIN)/newsbeam run --input '$(INPUT)' --output $(OUTPUT)
 	$(BIN)/newsbeam report $(OUTPUT)
 
-test: setup
+test: setup-test
 	$(BIN)/python -m pytest -q
 
-test-slow: setup
+test-slow: setup-test
 	HYPOTHESIS_PROFILE=slow \
 	$(BIN)/python -m pytest -q -m slow
 
 # Throughput and memory against the bare spaCy loop (bench/run.py; figures, not tests).
-bench: setup
+bench: setup-test
 	$(BIN)/python bench/run.py
 
 # Headless Chromium for the report's browser test (tests/test_report.py): Debian's package, driven by

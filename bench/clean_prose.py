@@ -6,7 +6,7 @@ repairs skip them) at run time, runs the repair stage (default configuration) ov
 document and reports its edits per 10,000 tokens (``\\w+``), by kind, with the edits themselves;
 every edit of clean text counts, even where the text was in fact wrong (the list says which).
 It also times the stage (build excluded) and prints its throughput in characters per second on one
-core. A script, not a test: it prints.
+core (per CPU second of the process, and per wall-clock second). A script, not a test: it prints.
 
     .venv/bin/python bench/clean_prose.py [--show 50] [--set repair.kinds.punctuation=false]
 """
@@ -58,18 +58,22 @@ def main(argv: list[str] | None = None) -> int:
             context = doc.text[max(0, item["start"] - 30):item["start"] + len(item["after"]) + 30]
             examples.append(f"{item['kind']}: {item['before']!r} -> {item['after']!r} in {context!r}")
     edits = sum(kinds.values())
-    best = float("inf")
+    # CPU time of this process as well as wall time: on a shared machine the wall clock also counts
+    # the time other processes hold the core.
+    best_wall = best_cpu = float("inf")
     for _ in range(args.repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         for page_id, body in bodies:
             run(Document.from_raw(page_id, body))
-        best = min(best, time.perf_counter() - started)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
     print(f"pages: {len(bodies)}  tokens: {tokens}  characters: {chars}")
     print(f"edits: {edits}  per 10,000 tokens: {edits / tokens * 10_000:.2f}  by kind: {dict(sorted(kinds.items()))}")
     print(f"edits that change words (not only spaces or punctuation): {word_edits}  per 10,000 tokens: "
           f"{word_edits / tokens * 10_000:.2f}")
     print(f"documents flagged mt_suspect: {suspects}")
-    print(f"throughput: {chars / best:,.0f} chars/s ({chars / best / 1e6:.2f} MB/s of text, best of {args.repeat})")
+    print(f"throughput (best of {args.repeat}): {chars / best_cpu:,.0f} chars per CPU second, "
+          f"{chars / best_wall:,.0f} chars per wall-clock second")
     for example in examples[:args.show]:
         print(f"  {example}")
     return 0

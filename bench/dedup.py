@@ -2,9 +2,10 @@
 
 ``syndication``: every seed and every AEB gold body of at least 150 words is a wire story; each gets
 two syndicated copies the way other sites print it — their own header and footer furniture, a photo
-caption inside the body, curly/straight quote swaps, a couple of words changed and, in one copy, the
-last paragraph cut. The dedup stage alone runs over originals and copies (raw, before cleaning, so
-this is harder than inside the pipeline) and pairwise precision/recall of "same cluster" is printed.
+caption inside the body, house-style swaps (quotes, "percent", "U.S."), two words inserted and, in
+one copy, the last paragraph cut. The dedup stage alone runs over originals and copies (raw, before
+cleaning, so harder than inside the pipeline; ``--pipeline`` runs the whole ``newsbeam run``
+instead) and pairwise precision/recall of "same duplicate cluster" vs "copies of one story" is printed.
 
 ``scale``: N generated documents (about 300 words drawn from wordfreq's English list, 10% of them
 lightly edited copies of another) run through ``FindDuplicates`` on the in-process runner, each size

@@ -63,12 +63,14 @@ def _bare_loop(texts: list[str], out: Path) -> dict[str, float]:
     dump = out.with_suffix(".texts.json")
     dump.write_bytes(orjson.dumps(texts))
     entities = load_config()["entities"]
+    model = entities["models"]["en"]
+    # The same components as the pipeline's NER stage, loaded the same way, but a plain loop.
     code = (
-        "import orjson, spacy, sys\n"
+        "import orjson\n"
+        "from transforms.entities import load_pipeline\n"
         f"texts = orjson.loads(open({str(dump)!r}, 'rb').read())\n"
-        f"nlp = spacy.load({entities['model']!r}, exclude={entities.get('exclude', [])!r})\n"
-        f"nlp.max_length = max(nlp.max_length, max(map(len, texts)) + 1)\n"
-        f"count = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size={entities.get('batch_size', 32)}))\n")
+        f"nlp = load_pipeline({model['name']!r}, {model['components']!r}, {entities['max_chars']})\n"
+        f"count = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size={entities['batch_size']}))\n")
     return _run([sys.executable, "-c", code])
 
 

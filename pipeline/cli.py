@@ -111,7 +111,9 @@ def _pipeline_options(beam_args: list[str]) -> PipelineOptions:
     """Beam options from the arguments newsbeam does not know; local runs default to both cores."""
     register_runner_options(beam_args)
     options = PipelineOptions(beam_args)
-    given = options.get_all_options(drop_default=True)
+    # Named on the command line, whatever the value (drop_default would also drop an explicit
+    # --direct_num_workers=1, which equals Beam's default).
+    given = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
     unknown = sorted(set(options.get_all_options(retain_unknown_options=True)) - set(options.get_all_options()))
     if unknown:
         raise UsageError(f"unknown option --{unknown[0]} (neither a newsbeam nor a Beam pipeline option)")

@@ -1,4 +1,4 @@
-"""A DaskRunner whose translation keeps every output: Beam 2.77's DaskRunner, with three defects fixed.
+"""A DaskRunner whose translation keeps every output: Beam 2.77's DaskRunner, with four defects fixed.
 
 Beam 2.77's ``apache_beam.runners.dask`` translates a pipeline into ``dask.bag`` operations, but
 (measured here on a ``dask.distributed`` cluster; see docs/runners.md):
@@ -8,7 +8,9 @@ Beam 2.77's ``apache_beam.runners.dask`` translates a pipeline into ``dask.bag``
 2. values emitted in ``finish_bundle`` are dropped (the bundle's results are collected before it
    runs), so ``WriteToFiles`` writes nothing: its writers emit their files only in ``finish_bundle``;
 3. only the last transform's bag is computed, so any other leaf (a second sink) is silently lost;
-   and ``Reshuffle`` is a no-op, so a pipeline that starts from one glob runs in one partition.
+   and ``Reshuffle`` is a no-op, so a pipeline that starts from one glob runs in one partition;
+4. side inputs reach the DoFn as the raw ``AsList``/``AsDict`` objects, not their values, so every
+   ``CombineGlobally`` (its default injection reads a side input) and every stage with a side input fails.
 
 Nothing else in the pipeline knows about Dask: this module only swaps the ``ParDo`` translation,
 selects each consumer's own tagged output, computes every leaf and makes ``Reshuffle`` repartition.
@@ -74,7 +76,9 @@ def _run_bundle(items: t.Iterable[t.Any], step: _Step, *side_values: list) -> li
 class _ParDo(transform_evaluator.DaskBagOp):
     def apply(self, input_bag, side_inputs=None):
         transform = self.transform
-        args, kwargs = transform.raw_side_inputs
+        # The arguments with side inputs replaced by placeholders, which the invoker fills per window
+        # (the stock translation passed the raw AsList/AsDict objects to the DoFn instead).
+        args, kwargs = transform.args, transform.kwargs
         main_input = next(iter(self.applied.main_inputs.values()))
         window_fn = main_input.windowing.windowfn if hasattr(main_input, "windowing") else None
         side_specs = [(type(side), side._view_options()) for side in self.applied.side_inputs]

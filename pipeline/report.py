@@ -337,10 +337,29 @@ def index_run(record_files: list[Path], sample_size: int) -> RunIndex:
     return run
 
 
-def _read_config(path: str | None) -> dict[str, Any]:
-    from pipeline.config import load_config
+def read_settings(path: str | None) -> dict[str, Any]:
+    """The run's ``read`` settings: the defaults overlaid with ``path``'s, checked against their schema.
 
-    return load_config(path)["read"]
+    Not ``load_config``: that also runs every stage's start checks (spaCy language classes, rule
+    packs), about 30 s on a busy machine, for the three settings that decoding needs.
+    """
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from pipeline.config import DEFAULT_CONFIG, SCHEMA_DIR, _read_yaml
+    from transforms.errors import ConfigError
+
+    section = dict(_read_yaml(DEFAULT_CONFIG)["read"])
+    if path is not None:
+        user = _read_yaml(Path(path))
+        if isinstance(user, dict) and isinstance(user.get("read"), dict):
+            section.update(user["read"])
+    schema = json.loads((SCHEMA_DIR / "read.schema.json").read_text("utf-8"))
+    errors = sorted(Draft202012Validator(schema).iter_errors(section), key=lambda e: list(map(str, e.path)))
+    if errors:
+        raise ConfigError(".".join(["read", *map(str, errors[0].absolute_path)]), errors[0].message)
+    return section
 
 
 def load_originals(records: list[Mapping[str, Any]], read_config: Mapping[str, Any],
@@ -546,7 +565,7 @@ def write_report(out_dir: str | Path, docs: int = DEFAULT_DOCS, doc_ids: Iterabl
     record_files = sorted(out.glob("records-*.jsonl"))
     rejected_files = sorted(out.glob("rejected-*.jsonl"))
     if read_config is None:
-        read_config = _read_config(config_path)
+        read_config = read_settings(config_path)
     run = index_run(record_files, docs)
     wanted = {doc_id for _, doc_id in run.sample} | set(doc_ids)
     unknown = sorted(set(doc_ids) - set(run.labels))

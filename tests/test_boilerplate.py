@@ -41,6 +41,14 @@ def article_with(*extra_after_first: str) -> str:
     ("© 2023 Example News Ltd. All rights reserved.", "copyright_line"), ("Click to share on Twitter (Opens in new window)", "share_click_to"),
     ("[ 167 comments ]", "comments_count"), ("Follow us on Twitter and Facebook", "follow_us_on"),
     ("Updated 19 November 2019", "timestamp_line"),
+    ("Gary M on September 12, 2018 at 3:04 pm said:", "comments_said"),
+    ("Stay up to date with Ascom. Subscribe to our newsletter.", "newsletter_sentence"),
+    ("Story continues below gallery", "continues_below"),
+    ("34 responses to “ Anthony Lynn: “We needed to win this game” ”", "comments_responses_to"),
+    ("thelastchargersfan says:", "comments_says"),
+    ("No spam, we promise. You can unsubscribe at any time.", "unsubscribe_note"),
+    ("Email Tariq Malik or follow him. Follow us on Twitter @Spacedotcom and on Facebook.", "follow_us_sentence"),
+    ("Email Tariq Malik at tmalik@space.com or follow him @tariqjmalik.", "author_contact"),
 ])
 def test_boilerplate_rule_packs_name_furniture(line, rule):
     assert PACKS.match(line) == rule
@@ -53,6 +61,14 @@ def test_boilerplate_rule_packs_name_furniture(line, rule):
     "Subscribers to the service were told on Monday that prices would rise.",
     "Advertisements for the event appeared across Moscow.",
     "The company said it had updated its forecast for 2024 after the sanctions took effect.",
+    "The minister on Monday said:",
+    "He said on May 3, 2019 that the plan was dead.",
+    "Readers who subscribe to the paper's newsletter were told of the changes on Monday.",
+    "The story continues to unfold in Kyiv, where officials said talks would resume on Friday.",
+    "Biden says he will run again.",
+    "In 2019, 34 responses to the survey were received by the ministry.",
+    "The senator told supporters to follow us on the campaign trail, his aide said.",
+    "Police asked anyone with information to contact Detective Jane Roe at the station.",
 ])
 def test_boilerplate_rule_packs_leave_prose(line):
     assert PACKS.match(line) is None
@@ -144,3 +160,62 @@ def test_boilerplate_stage_with_corpus_repeats_in_a_pipeline():
         assert_that(out[DOCS] | beam.Map(lambda d: (d.source, footer in d.text)),
                     equal_to([("site/0.txt", False), ("site/1.txt", False), ("site/2.txt", False),
                               ("other/3.txt", True)]), label="stripped")
+
+
+def test_boilerplate_repeats_do_not_depend_on_document_order():
+    footer = "Example News is an independent publisher based in London."
+    docs = _docs([[footer], ["Menu"], [footer, "Menu"], [footer], ["Menu", "Sport"], ["Menu"]])
+    assert boilerplate.count_repeats(docs, REPEATS) == boilerplate.count_repeats(docs[::-1], REPEATS)
+    assert len(boilerplate.count_repeats(docs, REPEATS)) == 2
+
+
+def test_boilerplate_classifier_keeps_an_article_split_by_a_gallery():
+    gallery = ["Story continues below gallery", "1 of 6", "Christopher Battin Submitted photo",
+               "Jonathan P. Blair Submitted photo"]
+    menu = ["Home", "News", "Sports", "Obituaries", "Business", "Opinion"]
+    doc = STRIP(Document.from_raw("a.txt", "\n".join(menu) + "\n\n" + "\n\n".join(ARTICLE[:2]) + "\n"
+                                  + "\n".join(gallery) + "\n" + "\n\n".join(ARTICLE[2:])))
+    # The article is one block across the embed: no paragraph lost; inside it, short lines stay.
+    assert [part for part in doc.text.split("\n") if part.strip()] == ARTICLE[:2] + gallery[1:] + ARTICLE[2:]
+    assert {item["text"] for item in doc.removed} == {*menu, gallery[0]}
+
+
+def test_boilerplate_classifier_drops_teasers_after_a_run_of_link_titles():
+    links = ["Most read in world news", "Andrew parties in unearthed pics", "Greta Thunberg in 120-year-old pic",
+             "Mum demands kids clothes have gender labels scrapped", "Warning", "Russian Popeye has tricep removed",
+             "Pregnant girl jumps to her death", "Popular Articles", "Dec takes baby Isla for walk"]
+    teaser = ("Emmerdale fans were stunned on Monday night as the village teacher was revealed to be pregnant, in an "
+              "episode that drew the soap's biggest audience of the year so far.")
+    doc = STRIP(Document.from_raw("a.txt", "\n\n".join(ARTICLE) + "\n" + "\n".join(links) + "\n" + teaser))
+    assert [part for part in doc.text.split("\n") if part.strip()] == ARTICLE
+    assert any(item["text"] == teaser and item["rule"] == "classifier:off_block" for item in doc.removed)
+
+
+def test_boilerplate_page_repeat_drops_a_caption_printed_twice_and_keeps_the_first():
+    caption = "U.S. Defense Secretary Mark Esper, left, and Vietnamese Defense Minister Ngo Xuan Lich shake hands"
+    text = "\n\n".join([ARTICLE[0], ARTICLE[1], caption, "“Please.”", ARTICLE[2], caption, "“Please.”",
+                        ARTICLE[3]])
+    doc = STRIP(Document.from_raw("a.txt", text))
+    assert doc.text.count(caption) == 1 and doc.text.count("“Please.”") == 2  # a short line may repeat
+    assert [(item["rule"], item["text"]) for item in doc.removed] == [("page_repeat", caption)]
+
+
+@pytest.mark.parametrize("code, word", [("en", "the"), ("fr", "les"), ("de", "und"), ("ru", "и")])
+def test_boilerplate_stop_words_come_from_spacy_lists(code, word):
+    assert word in boilerplate.stop_words(code)
+
+
+def test_boilerplate_check_config_names_a_language_without_a_stop_word_list():
+    with pytest.raises(ConfigError, match="languages"):
+        load_config(overrides=["boilerplate.classifier.languages=[en, qq]"])
+
+
+def test_boilerplate_classifier_keeps_a_list_announced_by_a_colon_at_the_end_of_the_article():
+    dates = ["June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL", "June 10 -- MIDFLORIDA Amphitheatre, Tampa, FL",
+             "June 14 -- Ameris Bank Amphitheatre, Alpharetta, GA", "June 17 -- Bridgestone Arena, Nashville, TN",
+             "June 19 -- PNC Music Pavilion, Charlotte, NC"]
+    footer = ["Magazine", "Customer Service", "Buy this issue"]
+    lead = "The Doobie Brothers 50th Anniversary Tour 2020 dates:"
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE, lead, *dates, "Share", *footer])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == [*ARTICLE, lead, *dates]
+    assert [item["text"] for item in doc.removed] == ["Share", *footer]

@@ -31,6 +31,8 @@ BODY = "Russia and China are set to sign a series of bilateral agreements on Wed
     ("Smoke rises over the city after the strike (Getty Images)", "credit_bracket"),
     ("FILE PHOTO: A view shows the Kremlin in Moscow, Russia, May 9, 2023.", "file_photo_start"),
     ("Image: NASA/JPL-Caltech", "photo_label_start"),
+    ("Sheikh Mohammed bin Rashid Al Maktoum at the Dubai Airshow. Natalie Naccache | Bloomberg | Getty Images",
+     "credit_slash"),
 ])
 def test_captions_finds_image_credits(line, rule):
     assert captions.find_caption(line, RULES)[0] == rule
@@ -44,6 +46,8 @@ def test_captions_finds_image_credits(line, rule):
     "Trade reached $190 billion in 2022 (about 176,000 million euros), according to Chinese customs.",
     "The 9/11 commission published its report in 2004.",
     "Photos of the meeting were released by the Kremlin on Tuesday, officials said.",
+    "Prince Andrew: BT and three universities abandon ties with duke | Sky News",
+    "Revenue rose 4% | Shares fell 2% in Frankfurt trading on Tuesday.",
 ])
 def test_captions_leaves_body_lines(line):
     assert captions.find_caption(line, RULES) is None

@@ -1,7 +1,6 @@
 """End to end: what the cleaning stages must give on the five seeds (issue 3), via `newsbeam run`."""
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -28,6 +27,16 @@ def _letters(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
+def _unrepaired(record: dict) -> str:
+    """The record's text with its recorded repairs undone (repairs are a later stage's business)."""
+    text = record["text"]
+    for repair in sorted(record["repairs"], key=lambda item: item["start"], reverse=True):
+        start = repair["start"]
+        if text[start:start + len(repair["after"])] == repair["after"]:
+            text = text[:start] + repair["before"] + text[start + len(repair["after"]):]
+    return text
+
+
 def _kept_raw(code: str, record: dict) -> str:
     """The raw seed minus every span the record says was removed."""
     raw = RAW[code]
@@ -46,7 +55,7 @@ def test_cleaning_seeds_keep_every_other_word_and_audit_every_removal(seed_recor
     raw = RAW[code]
     for item in record["removed"]:
         assert raw[item["raw_start"]:item["raw_end"]] == item["text"]
-    assert _letters(record["text"]) == _letters(_kept_raw(code, record))
+    assert _letters(_unrepaired(record)) == _letters(_kept_raw(code, record))
 
 
 @pytest.mark.parametrize("code", sorted(RAW))

@@ -144,3 +144,15 @@ def test_dedup_pipeline_exact_copy_scores_one_and_threshold_is_a_setting():
                | beam.Map(lambda d: (d.id, d.duplicate_of, d.duplicate_score)))
         assert_that(out, equal_to([(canonical.id, None, None), (later.id, canonical.id, 1.0),
                                    (near.id, None, None)]), label="strict")
+
+
+def test_dedup_guarded_failure_keeps_the_document_out_of_the_relation_only():
+    from transforms.dedup import guarded
+
+    doc = Document.from_raw("odd.txt", "Talks in Beijing on Wednesday ended without a deal.")
+
+    def explode(_doc):
+        raise UnicodeError("tokenizer choked")
+
+    assert guarded("stories", explode, doc) is None
+    assert guarded("stories", lambda d: len(d.text), doc) == len(doc.text)

@@ -7,6 +7,7 @@ from tests.conftest import local_pipeline
 from transforms import layout
 from transforms.document import Document
 from transforms.errors import Reject
+from transforms.rules import compile_rule
 from transforms.stage import DOCS, REJECTED, DocumentStage
 from transforms.textmap import Edit
 
@@ -70,3 +71,22 @@ def test_layout_stage_in_a_pipeline_sends_empty_bodies_to_rejected():
         assert_that(out[DOCS] | beam.Map(lambda d: d.text), equal_to(["One.\n\nTwo."]), label="docs")
         assert_that(out[REJECTED] | beam.Map(lambda r: (r.source, r.reason)), equal_to([("empty.txt", "no_body")]),
                     label="rejected")
+
+
+@pytest.mark.parametrize("line, matched", [
+    ("Story continues below gallery", True), ("READ MORE: Putin meets Xi in Moscow", True),
+    ("© 2023 Example News Ltd.", True),
+    ("Share prices rose 3% in Shanghai on Tuesday.", False), ("Comments by the minister drew criticism.", False),
+])
+def test_layout_alternation_matches_what_any_of_its_rules_matches(line, matched):
+    from transforms.boilerplate import RulePacks
+    packs = RulePacks(load_config()["files"]["rules/boilerplate.yaml"], "boilerplate.rules_file")
+    joined = layout.alternation([pattern for _, pattern in packs.patterns])
+    alone = any(pattern.fullmatch(line) for _, pattern in packs.patterns)
+    assert alone == matched
+    assert bool(joined.fullmatch(line)) == matched
+
+
+def test_layout_alternation_refuses_patterns_with_global_flags():
+    assert layout.alternation([compile_rule(r"(?x) a b ", "x"), compile_rule("ab", "y")]) is None
+    assert layout.alternation([compile_rule("(?i:ab)", "x"), compile_rule("cd", "y")]).fullmatch("AB")

@@ -20,7 +20,8 @@ SEED_002 = next(SEEDS.glob("002_*.txt")).read_text("utf-8")
 
 # A realistic English news paragraph that every case below is embedded in, so the document passes the
 # English gate and has names elsewhere, as real articles do.
-NEWS = ("Russian Prime Minister Mikhail Mishustin met Chinese President Xi Jinping and Premier Li Qiang in Beijing on Wednesday, "
+NEWS = ("Russian Prime Minister Mikhail Mishustin met Chinese President Xi Jinping and Premier Li Qiang in Beijing "
+        "on Wednesday, "
         "and the two sides signed agreements on trade and energy, officials said. Deputy Prime Minister "
         "Alexander Novak said exports to China would grow this year.")
 
@@ -45,20 +46,27 @@ def repaired(sentence: str) -> str:
     ("Xi Jinpingoffered support to Moscow.", "Xi Jinping offered support to Moscow."),
     ("He visited an economic forum in Shanghaibefore heading to the capital.",
      "He visited an economic forum in Shanghai before heading to the capital."),
-    ("He also met Premier Li Qiangwho said relations were good.", "He also met Premier Li Qiang who said relations were good."),
+    ("He also met Premier Li Qiangwho said relations were good.",
+     "He also met Premier Li Qiang who said relations were good."),
     ("Deputy Prime Minister Alexander Novakin charge of energy travelled too.",
      "Deputy Prime Minister Alexander Novak in charge of energy travelled too."),
-    ("Analysts say Chinagiven its weight leads the relationship.", "Analysts say China given its weight leads the relationship."),
+    ("Analysts say Chinagiven its weight leads the relationship.",
+     "Analysts say China given its weight leads the relationship."),
     ("The leaders met at the United Nationsthere last year.", "The leaders met at the United Nations there last year."),
-    ("declared Ryan HassFellow of the Brookings Institution.", "declared Ryan Hass Fellow of the Brookings Institution."),
+    ("declared Ryan HassFellow of the Brookings Institution.",
+     "declared Ryan Hass Fellow of the Brookings Institution."),
     ("the Shanghai Cooperation OrganizationTHE BRICS group", "the Shanghai Cooperation Organization THE BRICS group"),
     ("or the G20according to Xinhua.", "or the G20 according to Xinhua."),
     ("a political solution to the conflict in Ukrainein which borders are respected.",
      "a political solution to the conflict in Ukraine in which borders are respected."),
     ("The ministers discussed the commonwords of trade ofthe two countries.",
      "The ministers discussed the common words of trade of the two countries."),
+    ("Officials said the talks went well, the report told readersHaving studied it.",
+     "Officials said the talks went well, the report told readers Having studied it."),
     ("The two sides signed a series ofagreements in the trade of services.",
      "The two sides signed a series of agreements in the trade of services."),
+    ("Officials said the talks went well (Reuters, 2023). 3The freely available data were published.",
+     "Officials said the talks went well (Reuters, 2023). 3 The freely available data were published."),
 ])
 def test_repair_splits_glued_words(sentence, expected):
     assert repaired(sentence) == expected
@@ -79,6 +87,8 @@ def test_repair_splits_glued_words(sentence, expected):
     "The former Beto O'Rourke supporter and Anas Haqqani were named, said CEO Craig Menear.",
     "Officials discussed intonational patterns and selectional rules in treebanks.",
     "The contrained budget was analagous to last year's.",
+    "The £38million move and the $12.9bn sale were agreed, like the 4Runner, 3Com and 7Up deals.",
+    "Read more from Pamela Wilson at Wilsonbigbrandsystem, she said, and at the Stampanti shop.",
 ])
 def test_repair_leaves_words_names_brands_and_identifiers_alone(sentence):
     doc = run(f"{NEWS}\n\n{sentence}\n\n{NEWS}")
@@ -141,15 +151,21 @@ def test_repair_leaves_correct_typography_alone(sentence):
      "This was unlikely to be received well because of memories of the Cold War."),
     ("It was associated with growing turmoil on the international scene, he said. .",
      "It was associated with growing turmoil on the international scene, he said."),
-    ("Trade grew last year.The ministers signed new agreements.", "Trade grew last year. The ministers signed new agreements."),
+    ("Trade grew last year.The ministers signed new agreements.",
+     "Trade grew last year. The ministers signed new agreements."),
     ("Senator representing Yobe North , Ahmad Lawan , spoke on Tuesday .",
      "Senator representing Yobe North, Ahmad Lawan, spoke on Tuesday."),
     ("The two  sides   signed a deal.", "The two sides signed a deal."),
     ("The inter-\nnational community and the well-\nknown envoy met.",
      "The international community and the well-known envoy met."),
-    ("The Notfall\u00addatensatz was mentioned.", "The Notfalldatensatz was mentioned."),
     ("Russian tycoons attended,said the agency(Reuters) on Tuesday.",
      "Russian tycoons attended, said the agency (Reuters) on Tuesday."),
+    ("Sanctions were a hurdle that--not surprisingly--slowed trade.",
+     "Sanctions were a hurdle that -- not surprisingly -- slowed trade."),
+    ("The envoys met the experts -discussed the plan and left.",
+     "The envoys met the experts - discussed the plan and left."),
+    ("The study by Devescovi A,Smith S and others was cited.", "The study by Devescovi A, Smith S and others was cited."),
+    ("Trade grew, as shown in Table 2 below ,and exports rose.", "Trade grew, as shown in Table 2 below, and exports rose."),
 ])
 def test_repair_fixes_stray_punctuation_and_spacing(sentence, expected):
     assert repaired(sentence) == expected
@@ -163,6 +179,12 @@ def test_repair_fixes_stray_punctuation_and_spacing(sentence, expected):
     "Details at pic.twitter.com/abc and www.DearAbby.com. iPhone sales rose.",
     "The score was 1,000 to 2,500 and the time 10:30; see word(s) and f(x).",
     "VIP : 60,000 won, he said: “We are ready.”",
+    # Ranges, names with numbers, command-line options and prefixes split off are not dashes.
+    "Pages 10--20 of the COLING--86 paper; run ls -la or git commit -m, said the non -profit group.",
+    # Soft hyphens are invisible hyphenation hints, not errors.
+    "The Notfall\u00addatensatz and the Medikations\u00adplan were mentioned.",
+    # One-word sentences are a style (a slogan), not a sentence broken by stray periods.
+    "The replies read:\non. meth. dot. com.\nmeth.\nwe’re. on. it.",
 ])
 def test_repair_leaves_correct_punctuation_alone(sentence):
     assert repaired(sentence) == sentence
@@ -244,7 +266,8 @@ def test_repair_is_idempotent_on_the_seeds():
 
 
 WORDS = st.sampled_from(["China", "there", "Russia", "said", "the", "war.", "in", "Ukraine", "Jinping", "offered",
-                         "Shanghaibefore", "Novakin", "wasnâ€™t", " ", "  ", ",", " .", ".", "\n", "-\n", "year.The",
+                         "Shanghaibefore", "Novakin", "wasnâ€™t", " ", "  ", ",", " .", ".", "\n", "-\n",
+                         "year.The", "that--not", "10--20", "-query", "3The", ",and", "A,Smith",
                          "G20according", "HassFellow", "iPhone", "e-mail", "@user", "#tag", "https://x.com/a",
                          "relations", "commercial", "Qiangwho", "inter-", "national", "\u00ad", "(", ")", "Â "])
 
@@ -270,3 +293,13 @@ def test_repair_check_config_names_a_bad_rule():
     config["files"]["rules/repair.yaml"]["glued"]["function_words"].append(False)
     with pytest.raises(ConfigError, match="glued.function_words"):
         repair.check_config(config)
+
+
+def test_repair_keeps_a_documents_own_spacing_before_punctuation():
+    # Every comma of this article is written after a space: that is its style, left as it is; the
+    # one spaced period is the exception to its usage and is repaired.
+    text = ("Senator representing Yobe North , Ahmad Lawan , on Tuesday moved a motion , and members , "
+            "after a minute of silence , agreed . The Senate then adjourned. Members left.")
+    doc = REPAIR(Document.from_raw("ng.txt", text))
+    assert doc.text == text.replace(" agreed .", " agreed.")
+    assert [(item["before"], item["after"]) for item in doc.repairs] == [(" .", ".")]

@@ -454,6 +454,27 @@ def test_report_cli_writes_the_report_and_prints_its_path(tmp_path, capsys):
     assert "no-such-id" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("overlay, expected", [
+    ("read:\n  jsonl_extensions: ['.json']\n", {"jsonl_extensions": [".json"], "max_bytes": 5_000_000}),
+    ("captions:\n  max_words: 3\n", {"jsonl_extensions": [".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"]}),
+    ("read:\n  max_bytes: 0\n", "read.max_bytes"),
+    ("read:\n  jsonl_extensions: jsonl\n", "read.jsonl_extensions"),
+])
+def test_report_reads_the_runs_read_settings_from_its_config(tmp_path, overlay, expected):
+    from pipeline.report import read_settings
+    from transforms.errors import ConfigError
+
+    config = tmp_path / "run.yaml"
+    config.write_text(overlay, "utf-8")
+    if isinstance(expected, str):
+        with pytest.raises(ConfigError) as error:
+            read_settings(str(config))
+        assert error.value.key == expected
+    else:
+        section = read_settings(str(config))
+        assert {key: section[key] for key in expected} == expected
+
+
 def test_report_cli_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
     from pipeline.cli import main
 

@@ -5,7 +5,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import SEEDS, local_pipeline
 from transforms.dedup import rank
 from transforms.document import Document
-from transforms.rewrites import (FindRewrites, alignment, content_token, rewrite_score, salient_terms,
+from transforms.rewrites import (FindRewrites, alignment, content_token, rarity, rewrite_score, salient_terms,
                                  sentence_sets, sentence_similarity, tokenizer)
 
 SETTINGS = {"stem_prefix": 5, "min_sentence_terms": 3, "sentence_threshold": 0.25, "min_aligned_sentences": 3,
@@ -60,6 +60,17 @@ def test_rewrites_salient_terms_prefer_rare_names_to_common_words():
     terms = [word for word, _ in salient_terms(parsed, "en", 3)]
     assert terms[:2] == ["vladivostok", "mishustin"] or terms[:2] == ["mishustin", "vladivostok"]
     assert "said" not in terms
+
+
+@pytest.mark.parametrize("word, language, rare", [
+    ("Mishustin", "en", True),
+    ("said", "en", False),
+    ("Vladivostok", None, True),
+    ("엔터미디어", "ko", True),   # no segmenter installed for Korean: no crash, every word counts as rare
+    ("gazeta", "und", True),      # no word list for the language
+])
+def test_rewrites_rarity_of_names_and_common_words_in_any_language(word, language, rare):
+    assert (rarity(word, language) > 3.0) == rare
 
 
 @pytest.mark.parametrize("a, b, expected", [

@@ -6,27 +6,32 @@
    near-good, short or bad, then short and near-good lines take the class of their neighbours, so
    subheads, short quotes and one-sentence paragraphs between article lines stay while menus,
    link lists and footers around the article go. (jusText itself needs an HTML tree; the
-   neighbour rules are re-implemented here over lines.)
+   neighbour rules are re-implemented here over lines.) Last, the article block is the run of
+   lines with the most prose net of the furniture in it (maximum subarray, as in Body Text
+   Extraction), so teasers, comment threads and footers outside it go even when they read as prose.
 3. Corpus-learned repeats (C4's cross-document idea): :class:`RepeatedLines` counts, over the
    whole input, in how many documents of one source each short line occurs; lines found in at
-   least ``min_documents`` documents of the same source are boilerplate for this run.
+   least ``min_documents`` documents of the same source are boilerplate for this run. Within one
+   page, a sentence printed twice (a gallery caption, a teaser) loses its second copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import posixpath
 import re
+from collections import Counter
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import apache_beam as beam
 import regex
-import spacy
 
 from transforms.document import Document
 from transforms.errors import ConfigError
-from transforms.layout import Line, Removal, compile_rules, content_span, lines, remove
+from transforms.layout import Line, Removal, alternation, compile_rules, content_span, lines, remove
 from transforms.rules import MATCH_SECONDS
 
 STAGE = "boilerplate"
@@ -38,6 +43,30 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _QUOTE = re.compile(r"[\"“”«»„]")
 
 GOOD, NEARGOOD, SHORT, BAD = "good", "neargood", "short", "bad"
+
+
+def _stop_words_file(code: str) -> Path:
+    """Where spaCy keeps the stop-word list of language ``code`` (found without importing spaCy)."""
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or spec.origin is None:
+        raise ConfigError("boilerplate.classifier.languages", "spaCy is not installed")
+    return Path(spec.origin).parent / "lang" / code / "stop_words.py"
+
+
+def stop_words(code: str) -> frozenset[str]:
+    """spaCy's stop-word list for language ``code``.
+
+    Importing ``spacy.lang.<code>.stop_words`` runs the language package's ``__init__`` first
+    (tokenizer exceptions, lemmatizer: seconds per language, 30 s for twelve), so the list's own
+    module, a self-contained set literal, is executed alone.
+    """
+    path = _stop_words_file(code)
+    spec = importlib.util.spec_from_file_location(f"_newsbeam_stop_words_{code}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ConfigError("boilerplate.classifier.languages", f"spaCy has no stop-word list for {code!r}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
 
 
 def normalise_line(text: str) -> str:
@@ -80,16 +109,23 @@ class RulePacks:
             self.patterns.extend(patterns)
             if pack.get("ends_article", False):
                 self.ends_article.update([pack["id"], *(rule_id for rule_id, _ in patterns)])
+        self.any_pattern = alternation([pattern for _, pattern in self.patterns])
 
-    def match(self, text: str) -> str | None:
-        """The rule id that names ``text`` as boilerplate, or None."""
-        rule = self.exact.get(normalise_line(text))
+    def match(self, text: str, normalised: str | None = None) -> str | None:
+        """The rule id that names ``text`` (comparison form ``normalised``) as boilerplate, or None."""
+        rule = self.exact.get(normalise_line(text) if normalised is None else normalised)
         if rule:
             return rule
+        # Most lines match no pattern: one pass of the alternation rules them out (a timed match
+        # per pattern per line was most of the stage's time); the first pattern that matches
+        # names the rule, as before.
+        if self.any_pattern is not None and not self.any_pattern.fullmatch(text, timeout=MATCH_SECONDS):
+            return None
         for rule_id, pattern in self.patterns:
             if pattern.fullmatch(text, timeout=MATCH_SECONDS):
                 return rule_id
         return None
+
 
 
 # ---------------------------------------------------------------- layer 2: line classifier
@@ -102,23 +138,21 @@ class LineClassifier:
         self.enabled: bool = section["enabled"]
         # spaCy ships stop-word lists for many languages (no model needed); a page is rated with the
         # list that covers most of its words, so non-English news is not all "low density".
-        self.stop_words = [(code, frozenset(spacy.util.get_lang_class(code).Defaults.stop_words))
-                           for code in section["languages"]]
+        self.stop_words = [(code, stop_words(code)) for code in section["languages"]]
         self.length_low: int = section["length_low"]
         self.length_high: int = section["length_high"]
         self.stopwords_floor: float = section["stopwords_floor"]
         self.stopwords_low: float = section["stopwords_low"]
         self.stopwords_high: float = section["stopwords_high"]
         self.prose_min_words: int = section["prose_min_words"]
-        self.max_gap_lines: int = section["max_gap_lines"]
+        self.line_cost: int = section["line_cost"]
         self.block_share: float = section["block_share"]
-        self.extend_gap_lines: int = section["extend_gap_lines"]
-        self.extend_min_density: float = section["extend_min_density"]
+        self.keep_in_block: frozenset[str] = frozenset(section["keep_in_block"])
 
     def stop_list(self, tokens: list[list[str]]) -> frozenset[str]:
         """The stop-word list covering most tokens of the page (first listed language on a tie)."""
-        flat = [token for line in tokens for token in line]
-        best = max(self.stop_words, key=lambda item: sum(token in item[1] for token in flat))
+        counts = Counter(token for line in tokens for token in line)
+        best = max(self.stop_words, key=lambda item: sum(counts[token] for token in counts.keys() & item[1]))
         return best[1]
 
     def rate(self, text: str, tokens: list[str], stop_words: frozenset[str]) -> tuple[str, str]:
@@ -130,7 +164,9 @@ class LineClassifier:
         if len(text) < self.length_low:
             # A short line that reads as a sentence (final mark, enough words and stop words) is
             # prose — a one-sentence paragraph or a short quote — and only its context can drop it.
-            if sentence and len(tokens) >= self.prose_min_words and density >= self.stopwords_low:
+            # A sentence ending in a colon announces a list or a quote ("The new rules are:").
+            if ((sentence or text.endswith(":")) and len(tokens) >= self.prose_min_words
+                    and density >= self.stopwords_low):
                 return NEARGOOD, "short_sentence"
             return SHORT, "short"
         if not sentence and len(text) < self.length_high:
@@ -142,12 +178,14 @@ class LineClassifier:
             return NEARGOOD, "near_prose"
         return BAD, "stopwords"
 
-    def classify(self, texts: list[str], start: int = 0, breaks: frozenset[int] = frozenset()) -> list[tuple[str, str]]:
-        """Final ``(class, feature)`` per line: short and near-good lines follow their context.
+    def classify(self, texts: list[str], start: int = 0, breaks: frozenset[int] = frozenset(),
+                 furniture: frozenset[int] = frozenset()) -> list[tuple[str, str]]:
+        """Final ``(class, feature)`` per line: rated alone, then by context, then by block.
 
         ``start`` is the first line after the headline when the page repeats it (the article
         follows its headline); the article block is looked for from there. ``breaks`` are lines
-        that follow an end-of-article marker (a comment section's heading): no run spans them.
+        that follow an end-of-article marker (a comment section's heading): no block spans them.
+        ``furniture`` are lines that follow any line a rule removed: no list runs past one.
         """
         tokens = [_TOKEN.findall(text.casefold()) for text in texts]
         stop_words = self.stop_list(tokens)
@@ -156,91 +194,133 @@ class LineClassifier:
         if GOOD not in initial:
             # Nothing reads as article prose: no evidence of where the article is, so keep all.
             return [(GOOD, feature) for _, feature in rated]
-        final = list(initial)
-
-        def neighbour(index: int, step: int, skip: tuple[str, ...]) -> str:
-            index += step
-            while 0 <= index < len(initial):
-                if initial[index] not in skip:
-                    return initial[index]
-                index += step
-            return BAD  # the page edges count as boilerplate, as in jusText
-
-        for i, cls in enumerate(initial):
-            if cls != SHORT:
-                continue
-            before = neighbour(i, -1, (SHORT, NEARGOOD))
-            after = neighbour(i, 1, (SHORT, NEARGOOD))
-            if before == after == GOOD:
-                final[i] = GOOD
-            elif before == after == BAD:
-                final[i] = BAD
-            elif (before == BAD and neighbour(i, -1, (SHORT,)) == NEARGOOD) or (
-                    after == BAD and neighbour(i, 1, (SHORT,)) == NEARGOOD):
-                final[i] = GOOD
-            else:
-                final[i] = BAD
-        for i, cls in enumerate(initial):
-            if cls == NEARGOOD:
-                before = neighbour(i, -1, (SHORT, NEARGOOD))
-                after = neighbour(i, 1, (SHORT, NEARGOOD))
-                final[i] = BAD if before == after == BAD else GOOD
+        final = _in_context(initial)
         features = [feature for _, feature in rated]
-        self._main_block(texts, initial, final, features, start, breaks)
+        self._main_block(texts, initial, final, features, start, breaks, furniture)
         # A dropped line is recorded with the feature that decided it (short, headline, off_block, ...).
         return list(zip(final, features))
 
     def _main_block(self, texts: list[str], initial: list[str], final: list[str], features: list[str],
-                    start: int, breaks: frozenset[int]) -> None:
-        """Keep only the article, dropping good lines outside it (teasers, comments, footers).
+                    start: int, breaks: frozenset[int], furniture: frozenset[int]) -> None:
+        """Keep only the article: the run of lines with the most prose net of the furniture in it.
 
-        Prose lines (good or near-good on their own) at most ``max_gap_lines`` other lines apart
-        form runs. A run weighs its good text times the square of its density (good text over all
-        text of its span), so that comment threads (user, date, votes between comments) and teaser
-        lists (headline, one sentence) weigh less than an article of the same length. The article
-        is the first run from ``start`` weighing at least ``block_share`` of the heaviest, extended
-        over neighbouring dense runs (density >= ``extend_min_density``) at most
-        ``extend_gap_lines`` away, as when a list or an embed splits the article.
+        A line scores its length when it is prose (good or near-good alone, good in context) and
+        ``-line_cost`` when not; runs with the highest totals are found by Kadane's scan (the
+        maximum-subarray idea of Finn et al.'s Body Text Extraction, on lines). A table, a list or
+        an embed inside the article costs less than the prose around it earns, so the article is
+        not split there, while a stretch of menus or link titles cuts off teasers and footers
+        beyond it. The article is the first run from ``start`` (after the repeated headline)
+        weighing at least ``block_share`` of the heaviest, joined with each neighbouring run that
+        earns more than the lines between cost; nothing spans a break. Inside it, lines whose own
+        class is in ``keep_in_block`` are kept; good lines outside it are dropped.
         """
-        runs: list[list[int]] = []
-        gap = self.max_gap_lines + 1
-        for i, cls in enumerate(initial):
-            if i in breaks:
-                gap = self.max_gap_lines + 1
-            if cls in (GOOD, NEARGOOD):
-                if gap > self.max_gap_lines:
-                    runs.append([])
-                runs[-1].append(i)
-                gap = 0
+        scores: list[int] = []
+        # A line ending in a colon and the items of the list it announces (tour dates, steps,
+        # ingredients, deals) cost nothing, so the list neither splits the article nor is cut
+        # from its end.
+        listed = [False] * len(final)
+        announced = False
+        for i, cls in enumerate(final):
+            if i in breaks or i in furniture or initial[i] in (GOOD, BAD):
+                announced = False
+            if texts[i].endswith(":") and initial[i] != BAD:
+                announced = True
+            listed[i] = announced
+            if initial[i] in (GOOD, NEARGOOD) and cls == GOOD:
+                scores.append(len(texts[i]))
             else:
-                gap += 1
-        if len(runs) < 2:
+                scores.append(0 if announced else -self.line_cost)
+        segments = _segments(scores, start, breaks) or _segments(scores, 0, breaks)
+        if not segments:
             return
-
-        def density(run: list[int]) -> float:
-            good = sum(len(texts[i]) for i in run if final[i] == GOOD)
-            span = sum(len(texts[i]) for i in range(run[0], run[-1] + 1))
-            return good / span if span else 0.0
-
-        weights = [sum(len(texts[i]) for i in run if final[i] == GOOD) * density(run) ** 2 for run in runs]
-        candidates = [r for r, run in enumerate(runs) if run[-1] >= start] or list(range(len(runs)))
-        heaviest = max(weights[r] for r in candidates)
-        main = next(r for r in candidates if weights[r] >= self.block_share * heaviest)
+        heaviest = max(score for score, _, _ in segments)
+        main = next(k for k, segment in enumerate(segments) if segment[0] >= self.block_share * heaviest)
 
         def joins(left: int, right: int, other: int) -> bool:
-            return (runs[right][0] - runs[left][-1] - 1 <= self.extend_gap_lines
-                    and density(runs[other]) >= self.extend_min_density)
+            """Whether segment ``other`` (``left`` or ``right``) earns more than the gap to it costs."""
+            gap = range(segments[left][2] + 1, segments[right][1])
+            return (not any(i in breaks for i in gap) and segments[right][1] not in breaks
+                    and segments[other][0] + sum(scores[i] for i in gap) >= 0)
 
         low = high = main
-        while high + 1 < len(runs) and joins(high, high + 1, high + 1):
+        while high + 1 < len(segments) and joins(high, high + 1, high + 1):
             high += 1
-        while low > 0 and runs[low - 1][-1] >= start and joins(low - 1, low, low - 1):
+        while low > 0 and joins(low - 1, low, low - 1):
             low -= 1
-        first, last = runs[low][0], runs[high][-1]
+        first, last = segments[low][1], segments[high][2]
+        while last + 1 < len(final) and listed[last + 1]:
+            last += 1
         for i, cls in enumerate(final):
-            if cls == GOOD and not first <= i <= last:
+            if first <= i <= last:
+                if cls != GOOD and initial[i] in self.keep_in_block:
+                    final[i] = GOOD
+            elif cls == GOOD:
                 final[i] = BAD
                 features[i] = "off_block"
+
+
+def _nearest(classes: list[str], skip: tuple[str, ...], step: int) -> list[str]:
+    """Per line, the class of the nearest line before (step -1) or after (+1) it not in ``skip``.
+
+    The page edges count as boilerplate, as in jusText.
+    """
+    out = [BAD] * len(classes)
+    current = BAD
+    order = range(len(classes)) if step < 0 else range(len(classes) - 1, -1, -1)
+    for i in order:
+        out[i] = current
+        if classes[i] not in skip:
+            current = classes[i]
+    return out
+
+
+def _in_context(initial: list[str]) -> list[str]:
+    """jusText's context-sensitive pass: short and near-good lines take their neighbours' class."""
+    before, after = _nearest(initial, (SHORT, NEARGOOD), -1), _nearest(initial, (SHORT, NEARGOOD), 1)
+    before_near, after_near = _nearest(initial, (SHORT,), -1), _nearest(initial, (SHORT,), 1)
+    final = list(initial)
+    for i, cls in enumerate(initial):
+        if cls == SHORT:
+            if before[i] == after[i] == GOOD:
+                final[i] = GOOD
+            elif before[i] == after[i] == BAD:
+                final[i] = BAD
+            # Between good and bad text, a short line stays when a near-good line is next to it
+            # on the bad side (the article's last short paragraphs before its footer).
+            elif (before[i] == BAD and before_near[i] == NEARGOOD) or (after[i] == BAD and after_near[i] == NEARGOOD):
+                final[i] = GOOD
+            else:
+                final[i] = BAD
+        elif cls == NEARGOOD:
+            final[i] = BAD if before[i] == after[i] == BAD else GOOD
+    return final
+
+
+def _segments(scores: list[int], start: int, breaks: frozenset[int]) -> list[tuple[int, int, int]]:
+    """``(score, first, last)`` of the maximal-scoring runs of lines from ``start``, in page order.
+
+    From each positive line a running total is kept until it falls to zero, the page ends or a
+    break; the best prefix is a run, and the scan resumes after it, so prose after a costly
+    stretch that did not exhaust the total still forms a run of its own.
+    """
+    found: list[tuple[int, int, int]] = []
+    i = start
+    while i < len(scores):
+        if scores[i] <= 0:
+            i += 1
+            continue
+        total, best = 0, (0, i, i)
+        for j in range(i, len(scores)):
+            if j > i and j in breaks:
+                break
+            total += scores[j]
+            if total <= 0:
+                break
+            if total > best[0]:
+                best = (total, i, j)
+        found.append(best)
+        i = best[2] + 1
+    return found
 
 
 # ---------------------------------------------------------------- layer 3: corpus repeats
@@ -322,29 +402,40 @@ class Boilerplate:
                                f"boilerplate.rules_file ({section['rules_file']})")
         self.classifier = LineClassifier(section["classifier"])
         self.repeats = section["repeats"]
+        self.page_repeat_min_words: int = section["repeats"]["page_min_words"]
 
     def strip(self, doc: Document, repeated: Mapping[str, int]) -> Document:
         found: list[Removal] = []
         rest: list[Line] = []
         breaks: set[int] = set()
+        furniture: set[int] = set()
         group = source_group(doc) if repeated else ""
+        seen: set[str] = set()
         for line in lines(doc.text):
             if line.blank:
                 continue
             text = line.stripped
-            rule = self.rules.match(text)
+            key = normalise_line(text)
+            rule = self.rules.match(text, key)
             if rule is None and repeated and f"{group}|{line_fingerprint(text)}" in repeated:
                 rule = "corpus_repeat"
+            if rule is None and len(text.split()) >= self.page_repeat_min_words:
+                # A whole sentence printed twice on one page is a gallery caption or a teaser
+                # repeating the article, never new text: its first occurrence stays.
+                rule = "page_repeat" if key in seen else None
+                seen.add(key)
             if rule is not None:
                 found.append(Removal(*content_span(line), "boilerplate", rule))
+                furniture.add(len(rest))
                 if rule in self.rules.ends_article:
                     breaks.add(len(rest))
             else:
                 rest.append(line)
         if self.classifier.enabled and rest:
             start = _after_headline(doc, rest)
-            for line, (cls, feature) in zip(rest, self.classifier.classify([line.stripped for line in rest], start,
-                                                                                frozenset(breaks))):
+            classes = self.classifier.classify([line.stripped for line in rest], start, frozenset(breaks),
+                                               frozenset(furniture))
+            for line, (cls, feature) in zip(rest, classes):
                 if cls == BAD:
                     found.append(Removal(*content_span(line), "boilerplate", f"classifier:{feature}"))
         remove(doc, found)
@@ -374,12 +465,17 @@ def build(config: Mapping[str, Any]):
 
 
 def check_config(config: Mapping[str, Any]) -> None:
-    stage = Boilerplate(config)
-    classifier = stage.classifier
-    if not 0 < classifier.length_low <= classifier.length_high:
+    """Cheap start-time checks: packs well formed, patterns compile, stop-word lists exist, bounds."""
+    section = config["boilerplate"]
+    RulePacks(config["files"][section["rules_file"]], f"boilerplate.rules_file ({section['rules_file']})")
+    classifier = section["classifier"]
+    for code in classifier["languages"]:
+        if not _stop_words_file(code).is_file():
+            raise ConfigError("boilerplate.classifier.languages", f"spaCy has no stop-word list for {code!r}")
+    if not 0 < classifier["length_low"] <= classifier["length_high"]:
         raise ConfigError("boilerplate.classifier.length_low", "must be positive and at most length_high")
-    if not 0 <= classifier.stopwords_floor <= classifier.stopwords_low <= classifier.stopwords_high <= 1:
+    if not 0 <= classifier["stopwords_floor"] <= classifier["stopwords_low"] <= classifier["stopwords_high"] <= 1:
         raise ConfigError("boilerplate.classifier.stopwords_low",
                           "need 0 <= stopwords_floor <= stopwords_low <= stopwords_high <= 1")
-    if stage.repeats["min_documents"] < 2:
+    if section["repeats"]["min_documents"] < 2:
         raise ConfigError("boilerplate.repeats.min_documents", "a repeat needs at least 2 documents")

@@ -1,11 +1,11 @@
 """Photo captions: lines that credit an image leave the body whole (kind ``caption``).
 
-A credit is recognised by a grammar, not one pattern per site: slash-separated parts, each a short
-run of capitalised names, gazetteer agencies/photo words and connectors ("Sputnik/Alexander
-Astafyev/via REUTERS", "REUTERS/Thomas Peter/Pool", "AP Photo/Evan Vucci"), found at the end of a
-line in brackets, bare after the last sentence, or after a label ("PHOTO: REUTERS"). A bracketed
-wire tag alone ("(Reuters)") is not a caption: it is a dateline's business. Written by hand
-because no library parses photo credits in plain text.
+A credit is recognised by a grammar, not one pattern per site: slash- (or bar-) separated parts,
+each a short run of capitalised names, gazetteer agencies/photo words and connectors
+("Sputnik/Alexander Astafyev/via REUTERS", "REUTERS/Thomas Peter/Pool", "Natalie Naccache | Bloomberg |
+Getty Images"), found at the end of a line in brackets, bare after the last sentence, or after a
+label ("PHOTO: REUTERS"). A bracketed wire tag alone ("(Reuters)") is not a caption: it is a
+dateline's business. Written by hand because no library parses photo credits in plain text.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from transforms.rules import MATCH_SECONDS
 STAGE = "captions"
 
 _KEYS = ("agencies", "photo_words", "line_starts", "labels", "connectors", "max_part_words", "max_parts")
+# Between the parts of a credit: "REUTERS/Thomas Peter/Pool", "Natalie Naccache | Bloomberg | Getty Images".
+_PART_SEPARATOR = re.compile(r"[/|]")
 # A bracketed group closing the line, optionally followed by a full stop.
 _BRACKET_TAIL = re.compile(r"\(([^()\n]{2,160})\)\s*\.?\s*$")
 # Where the last sentence of a line starts (after a sentence mark and its closing quotes).
@@ -58,7 +60,7 @@ class CaptionRules:
     def credit(self, text: str) -> tuple[bool, bool, int] | None:
         """``(has_agency, has_photo_word, parts)`` when ``text`` parses as a credit, else None."""
         text = text.strip().rstrip(".").strip()
-        parts = [part.strip() for part in text.split("/")]
+        parts = [part.strip() for part in _PART_SEPARATOR.split(text)]
         if not text or len(parts) > self.max_parts:
             return None
         agency = photo = False
@@ -95,10 +97,12 @@ def find_caption(line_text: str, rules: CaptionRules) -> tuple[str, int] | None:
         match = pattern.search(text, timeout=MATCH_SECONDS)
         if match and rules.credit(match.group("credit")):
             return rule_id, match.start()
+    if not _PART_SEPARATOR.search(text):
+        return None  # a bare credit is slash- or bar-separated (below): most lines end here, cheaply
     gaps = [gap.end() for gap in _SENTENCE_GAP.finditer(text)]
     last = gaps[-1] if gaps else 0
     parsed = rules.credit(text[last:])
-    # A bare credit after the last sentence needs slashes and an agency: "REUTERS/Thomas Peter/Pool".
+    # A bare credit after the last sentence needs two parts and an agency: "REUTERS/Thomas Peter/Pool".
     if parsed and parsed[0] and parsed[2] >= 2:
         return "credit_slash", last
     return None

@@ -14,11 +14,13 @@ union-find are a few lines each, written here because they must run as Beam step
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from functools import partial
-from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 import numpy as np
 import regex
 from datasketch import MinHash
@@ -303,6 +305,25 @@ class AttachRelation(beam.PTransform):
                 | "SetFields" >> beam.FlatMap(_attach, *self._fields))
 
 
+T = TypeVar("T")
+_LOG = logging.getLogger(__name__)
+
+
+def guarded(relation: str, compute: Callable[[Document], T], doc: Document) -> T | None:
+    """A document's features for one relation, or None when computing them fails.
+
+    Relations are found over the whole collection, where a dead-letter output would have to be
+    threaded through every join; a document whose features fail still becomes a record, it only
+    takes part in no relation of this kind, and the failure is logged and counted.
+    """
+    try:
+        return compute(doc)
+    except Exception as error:  # noqa: BLE001 - one odd document must not stop the run
+        Metrics.counter("newsbeam", f"{relation}.features_failed").inc()
+        _LOG.warning("%s: no features for %s: %s: %s", relation, doc.source, type(error).__name__, error)
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # The duplicate relation.
 # ---------------------------------------------------------------------------------------------
@@ -325,9 +346,13 @@ class _SignatureFn(beam.DoFn):
         self._perms = permutations(self._settings["num_perm"], self._settings["seed"])
 
     def process(self, doc: Document) -> Iterator[tuple[Rank, bytes]]:
+        found = guarded("dedup", self._signature, doc)
+        if found is not None:
+            yield rank(doc), found
+
+    def _signature(self, doc: Document) -> bytes | None:
         items = shingles(words(doc.text), self._settings["shingle_size"])
-        if items:
-            yield rank(doc), signature(items, self._settings["num_perm"], self._settings["seed"], self._perms)
+        return signature(items, self._settings["num_perm"], self._settings["seed"], self._perms) if items else None
 
 
 def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int, threshold: float) -> float | None:

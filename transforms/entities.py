@@ -86,7 +86,8 @@ class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
 
     def __init__(self, model_name: str, components: Sequence[str], batch_size: int, max_chars: int,
                  patterns: Sequence[Mapping[str, str]] = ()) -> None:
-        super().__init__(min_batch_size=1, max_batch_size=batch_size)
+        # Fixed-size batches: a batch pipeline gains nothing from BatchElements' small first batches.
+        super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
         self._model_name = model_name
         self._components = tuple(components)
         self._max_chars = max_chars

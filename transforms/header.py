@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from transforms.document import Document
 from transforms.errors import ConfigError
-from transforms.layout import Line, Removal, compile_rules, content_span, lines, remove
+from transforms.layout import Line, Removal, alternation, compile_rules, content_span, lines, remove
 from transforms.rules import MATCH_SECONDS
 
 STAGE = "header"
@@ -48,6 +48,7 @@ class HeaderRules:
             if scope not in ("line", "tail"):
                 raise ConfigError(f"{key}.credits ({rule_id})", "scope must be 'line' or 'tail'")
         self.credit_lines = [rule for rule, scope in zip(credits, scopes) if scope == "line"]
+        self.any_credit_line = alternation([pattern for _, pattern in self.credit_lines])
         self.credit_tails = [rule for rule, scope in zip(credits, scopes) if scope == "tail"]
         self.head_lines: int = section["head_lines"]
         self.title_max_words: int = section["title_max_words"]
@@ -137,7 +138,9 @@ def _credits(doc: Document, rules: HeaderRules, body: list[Line], found: list[Re
     for line in body:
         text = line.stripped
         start, end = content_span(line)
-        hit = _first_match(rules.credit_lines, text)
+        hit = None
+        if rules.any_credit_line is None or rules.any_credit_line.match(text, timeout=MATCH_SECONDS):
+            hit = _first_match(rules.credit_lines, text)
         if hit and not _claimed(line, found):
             doc.credits.append(_value(hit[1]))
             found.append(Removal(start, end, "credit", hit[0]))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, NamedTuple
 
+import regex
+
 from transforms.document import Document
 from transforms.errors import ConfigError, Reject
 from transforms.rules import compile_rule
@@ -22,6 +24,8 @@ STAGE = "layout"
 
 # A run of white space holding at least one line break: where lines and paragraphs meet.
 _BREAK = re.compile(r"[^\S\n]*\n\s*")
+# The flags of a pattern compiled by transforms.rules.compile_rule without global inline flags.
+_PLAIN_FLAGS = regex.compile("", regex.VERSION0).flags
 # Sentence-final marks (with closing quotes/brackets) after which a line break ends a paragraph.
 _FINAL = re.compile(r"[.!?:;…][\"'”’»)\]]*$")
 
@@ -104,6 +108,18 @@ def compile_rules(rules: Any, key: str) -> list[tuple[str, Any]]:
         seen.add(rule["id"])
         compiled.append((rule["id"], compile_rule(rule["pattern"], f"{where} ({rule['id']})")))
     return compiled
+
+
+def alternation(patterns: list[Any]) -> Any:
+    """One pattern matching whatever any of ``patterns`` matches, or None when they cannot be joined.
+
+    A cheap first test on lines that most rules do not match: one timed match instead of one per
+    rule. Patterns with global inline flags (``(?x)`` at the start) would impose them on the others
+    when joined, so then there is none and each pattern is tried alone.
+    """
+    if not patterns or any(pattern.flags != _PLAIN_FLAGS for pattern in patterns):
+        return None
+    return regex.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), regex.VERSION0)
 
 
 def _joins(previous: str, following: str, min_chars: int) -> bool:

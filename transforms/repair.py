@@ -12,20 +12,21 @@ keeps what its own pass wrote).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from transforms import repair_encoding, repair_glued, repair_mt, repair_punctuation
 from transforms.document import Document
 from transforms.errors import ConfigError
-from transforms.repair_common import (WORD_RE, Context, PassResult, Protector, RepairPass, compile_rule,
-                                      english_share, zipf_table)
+from transforms.repair_common import (TOKEN_RE, Context, PassResult, Protector, RepairPass, compile_rule,
+                                      cased_words, english_share, word_set, zipf_table)
 from transforms.textmap import shift
 
 STAGE = "repair"
 # Order matters: decode first, then fix spacing so tokens are whole, then split glued tokens so the
 # machine-translation patterns see "Nations there Shanghai".
 KINDS = ("encoding", "punctuation", "glued_word", "mt_artifact")
-# A pass whose candidate edits overlapped runs again on its own output, so repairing is idempotent.
+# A pass that asks for it (candidates held back, or edits that may expose more) runs again on its own
+# output, at most this many times in all, so that repairing repaired text changes nothing.
 MAX_ROUNDS = 3
 
 
@@ -34,8 +35,8 @@ def _passes(settings: Mapping[str, Any], rules: Mapping[str, Any]) -> list[tuple
     zipf = zipf_table()
     factories = {
         "encoding": lambda: repair_encoding.build(rules["encoding"]),
-        "punctuation": lambda: repair_punctuation.build(rules["punctuation"], zipf,
-                                                        settings["hyphenation_join_min_zipf"]),
+        "punctuation": lambda: repair_punctuation.build(rules["punctuation"], zipf, settings,
+                                                        word_set(rules["glued"]["bound_prefixes"])),
         "glued_word": lambda: repair_glued.build(rules["glued"], settings["glued"], zipf),
         "mt_artifact": lambda: repair_mt.build(rules["mt"]),
     }
@@ -57,7 +58,7 @@ def _record(doc: Document, kind: str, result: PassResult, evidence: list[dict[st
     evidence.extend(new_evidence)
 
 
-def build(config: Mapping[str, Any]):
+def build(config: Mapping[str, Any]) -> Callable[..., Document]:
     """The repair function for one worker: rules compiled and the word table loaded once, here."""
     settings = config["repair"]
     rules = config["files"][settings["rules_file"]]
@@ -65,16 +66,21 @@ def build(config: Mapping[str, Any]):
     protector = Protector(rules["protected"])
     zipf = zipf_table()
     word_zipf, min_share = settings["english_word_min_zipf"], settings["english_min_share"]
+    common = cased_words(word_zipf)
     word_length = settings["english_word_max_length"]
     suspect_weight = settings["mt"]["suspect_min_weight"]
 
     def repair(doc: Document, corpus_names: Mapping[str, int] | None = None) -> Document:
-        english = english_share(Counter(WORD_RE.findall(doc.text)), zipf, word_zipf, word_length) >= min_share
+        # Counted once, and again only after a pass changed the text.
+        tokens: Counter | None = Counter(TOKEN_RE.findall(doc.text))
+        english = english_share(tokens, common, zipf, word_zipf, word_length) >= min_share
         evidence: list[dict[str, Any]] = []
         for kind, run in passes:
             for _ in range(MAX_ROUNDS):
-                result = run(doc.text, Context(english, protector.spans(doc.text), corpus_names or {}))
+                result = run(doc.text, Context(english, protector.spans(doc.text), corpus_names or {}, tokens))
                 _record(doc, kind, result, evidence)
+                if result.edits:
+                    tokens = None
                 if result.complete or not result.edits:
                     break
         doc.mt_evidence = evidence
@@ -92,8 +98,9 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("repair.rules_file", "must name a YAML mapping of rule packs")
     for pack, keys in (("protected", ()), ("encoding", ("suspect", "lossy")),
                        ("punctuation", ("abbreviations", "sentence_openers")),
-                       ("glued", ("function_words", "final_short_words", "title_heads", "bound_prefixes", "bound_suffixes", "name_suffixes",
-                                  "name_prefixes", "brands", "months", "units", "derivation_suffixes")),
+                       ("glued", ("function_words", "final_short_words", "title_heads", "bound_prefixes",
+                                  "bound_suffixes", "name_suffixes", "name_prefixes", "brands", "months", "units",
+                                  "derivation_suffixes")),
                        ("mt", ("there_for_and", "flags"))):
         if not isinstance(rules.get(pack), dict):
             raise ConfigError(f"repair.rules_file:{pack}", "missing rule pack (a mapping)")
@@ -103,7 +110,8 @@ def check_config(config: Mapping[str, Any]) -> None:
             value = rules[pack][key]
             if isinstance(value, list) and not all(isinstance(item, (str, dict)) for item in value):
                 # YAML reads a bare no/yes/on/off as a boolean: such words must be quoted.
-                raise ConfigError(f"repair.rules_file:{pack}.{key}", "every word must be a string (quote no, on, off, yes)")
+                raise ConfigError(f"repair.rules_file:{pack}.{key}",
+                                  "every word must be a string (quote no, on, off, yes)")
     for index, rule in enumerate(rules["mt"]["flags"]):
         missing = {"id", "pattern", "weight", "required"} - set(rule)
         if missing:

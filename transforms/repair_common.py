@@ -20,8 +20,9 @@ from wordfreq import get_frequency_dict
 from transforms.errors import ConfigError
 from transforms.textmap import Edit
 
-# Runs of letters: what the English gate counts.
-WORD_RE = re.compile(r"[^\W\d_]+")
+# Runs of letters and digits: counted once per text, for the English gate (the all-letter ones) and
+# the glued-word pass.
+TOKEN_RE = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=4)
@@ -31,17 +32,26 @@ def zipf_table(language: str = "en") -> dict[str, float]:
     return {word: round(math.log10(freq) + 9.0, 2) for word, freq in get_frequency_dict(language, "large").items()}
 
 
-def english_share(words: Counter, zipf: Mapping[str, float], min_zipf: float, max_length: int) -> float:
-    """Share of short word tokens that are common English words (the English-only passes' gate).
+@lru_cache(maxsize=8)
+def cased_words(min_zipf: float, language: str = "en") -> frozenset[str]:
+    """The words at least ``min_zipf`` common, each lowercase, capitalised and in capitals: the tokens of
+    a text minus this set (one set operation, in C) are the few a pass must look at."""
+    return frozenset(form for word, value in zipf_table(language).items() if value >= min_zipf
+                     for form in (word, word.capitalize(), word.upper()))
+
+
+def english_share(words: Counter, common: frozenset[str], zipf: Mapping[str, float], min_zipf: float,
+                  max_length: int) -> float:
+    """Share of short word tokens (``TOKEN_RE`` counts, the all-letter ones) that are common English
+    words: the English-only passes' gate.
 
     Only words of at most ``max_length`` letters count: long tokens are where glue hides, so text
-    that lost its spaces still reads as English, while German or Portuguese does not."""
-    total = known = 0
-    for word, count in words.items():
-        if len(word) <= max_length:
-            total += count
-            if zipf.get(word.lower(), 0.0) >= min_zipf:
-                known += count
+    that lost its spaces still reads as English, while German or Portuguese does not. ``common`` is
+    ``cased_words(min_zipf)``, built once by the caller."""
+    short = [word for word in words if len(word) <= max_length and word.isalpha()]
+    total = sum(map(words.__getitem__, short))
+    known = sum(words[word] for word in short
+                if word in common or (not word.islower() and zipf.get(word.lower(), 0.0) >= min_zipf))
     return known / total if total else 0.0
 
 
@@ -94,11 +104,14 @@ class Protector:
 
 @dataclass(slots=True)
 class Context:
-    """What a pass knows besides the text: the language gate, protected spans, the corpus's names."""
+    """What a pass knows besides the text: the language gate, protected spans, the corpus's names and
+    the text's token counts."""
 
     english: bool
     protected: LazySpans
     corpus_names: Mapping[str, int] = field(default_factory=dict)
+    # ``TOKEN_RE`` counts of the text, when already known (None: the pass counts them itself).
+    tokens: Counter | None = None
 
 
 class PassResult(NamedTuple):

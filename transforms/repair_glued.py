@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Mapping
+from typing import Any, Container, Iterator, Mapping
 
 import apache_beam as beam
 
 from transforms.document import Document
-from transforms.repair_common import Context, PassResult, word_set
+from transforms.repair_common import TOKEN_RE, Context, PassResult, cased_words, word_set
 from transforms.textmap import Edit
 
 # A token is a run of letters and digits; one that is part of an identifier (URL, e-mail, handle,
 # hashtag, ticker, path, hyphenated or apostrophised form, dotted name such as pic.twitter) is left
 # alone: see _standalone. (A look-behind at the start of the pattern would make every scan 2x slower.)
-_BEFORE_IDENTIFIER = frozenset("@#$/.-'’&+_")
-_AFTER_IDENTIFIER = frozenset("@/-'’&+_")
+# A soft hyphen (U+00AD) marks a break point inside a word: the pieces around it are not tokens.
+_BEFORE_IDENTIFIER = frozenset("@#$/.-'’&+_\u00ad")
+_AFTER_IDENTIFIER = frozenset("@/-'’&+_\u00ad")
 # A capitalised token after a space (document_names keeps those in the middle of a sentence).
 _NAME = re.compile(r" ([A-Z][^\W\d_]*)(?!\w)")
 _LOWER = re.compile(r"[a-z]+")
@@ -34,6 +35,7 @@ _CAMEL_PART = re.compile(r"[A-Z]?[a-z]+")
 _CAPS_TAIL = re.compile(r"([A-Z]?[a-z]{2,})([A-Z]{2,})")
 _ACRONYM_HEAD = re.compile(r"([A-Z]{2,})([a-z]{3,})")
 _DIGIT_HEAD = re.compile(r"([A-Z]*\d+)([a-z]{3,})")
+_NUMBER_HEAD = re.compile(r"(\d{1,3})([A-Z][a-z]+)")
 _WORD_DIGITS = re.compile(r"([A-Za-z]{2,})(\d+(?:st|nd|rd|th)?)")
 _PREVIOUS = re.compile(r"(?<![\w'’-])(?:([^\W\d_]) )?([^\W\d_]+) $")
 _NEXT = re.compile(r" ([^\W\d_]+)(?![\w'’-])")
@@ -55,6 +57,41 @@ def document_names(text: str) -> Counter:
     parenthesis, so not the capitalised common words that start sentences), with their counts."""
     return Counter(match.group(1) for match in _NAME.finditer(text)
                    if match.start() > 0 and (text[match.start() - 1].isalnum() or text[match.start() - 1] in ",;)"))
+
+
+class _LowerTokens(Container[str]):
+    """A document's tokens lowercased, built on the first question (only tokens that would split ask)."""
+
+    def __init__(self, tokens: Counter) -> None:
+        self._tokens = tokens
+        self._lower: frozenset[str] | None = None
+
+    def __contains__(self, word: object) -> bool:
+        if self._lower is None:
+            self._lower = frozenset(map(str.lower, self._tokens))
+        return word in self._lower
+
+
+class _DocumentNames(Mapping[str, int]):
+    """:func:`document_names` of one text, counted on the first question (many texts never ask)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._names: Counter | None = None
+
+    def _counted(self) -> Counter:
+        if self._names is None:
+            self._names = document_names(self._text)
+        return self._names
+
+    def __getitem__(self, name: str) -> int:
+        return self._counted()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counted())
+
+    def __len__(self) -> int:
+        return len(self._counted())
 
 
 class CorpusNames(beam.PTransform):
@@ -108,10 +145,18 @@ class GluedPass:
         self._protect_docs = settings["corpus_protect_docs"]
         self._segment_cache: dict[str, tuple[str, ...] | None] = {}
         self._token = re.compile(r"[^\W_]{%d,}" % self._min_length)
+        self._longest_function = max(map(len, self._function))
+        # Tokens this common are words, never split: the pass looks only at the others.
+        self._common = cased_words(self._pair_max)
 
     # -- vocabulary -------------------------------------------------------------------------
     def _z(self, word: str) -> float:
         return self._zipf.get(word.lower(), 0.0)
+
+    def _function_cuts(self, length: int) -> list[int]:
+        """Cut points of a token of ``length`` that leave a function word on one side, in order."""
+        longest = self._longest_function
+        return sorted(set(range(1, min(length, longest + 1))) | set(range(max(1, length - longest), length)))
 
     def _part_ok(self, part: str, first: bool, last: bool) -> bool:
         lower = part.lower()
@@ -199,14 +244,14 @@ class GluedPass:
                 and all(self._z(part) >= self._short_min for part in parts))
 
     # -- token shapes -------------------------------------------------------------------------
-    def _derived(self, lower: str, seen: Mapping[str, int] | None = None) -> bool:
+    def _derived(self, lower: str, seen: Container[str] | None = None) -> bool:
         """A known word, or one of the document's, plus a derivational ending ("intonational",
         "treebanks" next to "treebank"): a word, not glue."""
         for suffix in self._derivations:
             stem = lower[:-len(suffix)]
             if not lower.endswith(suffix) or len(stem) < 4:
                 continue
-            if max(self._z(stem), self._z(stem + "e")) >= self._word_max or (seen and stem in seen):
+            if max(self._z(stem), self._z(stem + "e")) >= self._word_max or (seen is not None and stem in seen):
                 return True
         return False
 
@@ -227,30 +272,38 @@ class GluedPass:
         return False
 
     def split(self, token: str, names: Mapping[str, int], corpus: Mapping[str, int],
-              count: int = 1, seen: Mapping[str, int] | None = None) -> tuple[str, ...] | None:
+              count: int = 1, seen: Container[str] | None = None) -> tuple[str, ...] | None:
         """The words ``token`` splits into, or None when it is (or may be) a word, name or identifier.
 
         ``count`` is how often the token occurs in its document: glue is an accident, a repeated token is
         a word or a name. ``seen`` holds the document's lowercased tokens."""
         if len(token) < self._min_length or count >= 2:
             return None
-        whole = self._z(token)
+        # wordfreq folds digits to zeros ("3The" is looked up as "0the"): for a token with digits its
+        # frequency says nothing, and the token's shape decides.
+        whole = self._z(token) if token.isalpha() else 0.0
         if whole >= self._pair_max or token.lower() in self._brands:
             return None
         if token[0].isupper() and corpus.get(token, 0) >= self._protect_docs:
             return None  # used as a name across the run: a name, not an accident
         if whole >= self._word_max and not token.islower():
             return None  # a capitalised token wordfreq knows is a name ("Beto", "Anas")
+        if whole >= self._word_max:
+            # A lowercase token wordfreq knows may only be a common typo ("inthe", "ofwhich"): try the
+            # two-word splits around a function word, not the whole segmentation.
+            parts = next((pair for pair in ((token[:cut], token[cut:]) for cut in self._function_cuts(len(token)))
+                          if (pair[0] in self._function or pair[1] in self._function) and pair[0] != pair[1]
+                          and self._part_ok(pair[0], True, False) and self._part_ok(pair[1], False, True)
+                          and self._common_pair(pair, whole)), None)
+            if parts is None or self._derived(token, seen) or self._misspelt(token):
+                return None
+            return parts
         parts = self._split_shape(token, names, corpus)
         if parts is None:
             return None
         # Checked last, on the few tokens that would split: the typo test costs ~500 look-ups.
         if token.isalpha() and (self._derived(token.lower(), seen) or (
                 (token.islower() or _TITLE.fullmatch(token)) and self._misspelt(token.lower()))):
-            return None
-        # A rare but attested token ("inthe" is in wordfreq) splits only into two function words.
-        # A lowercase token wordfreq knows may be a common typo ("inthe") but is usually a word.
-        if whole >= self._word_max and not self._common_pair(parts, whole):
             return None
         return parts
 
@@ -272,7 +325,12 @@ class GluedPass:
         if match and match.group(2) not in self._units and (
                 self._z(match.group(2)) >= self._common_min - 1.0 if len(match.group(2)) >= 4
                 else match.group(2) in self._function and len(match.group(1)) >= 2):
-            # "G20according", "2023and"; "3win" (twin?), "81ve" and footnote marks "1The" are left alone.
+            # "G20according", "2023and"; "3win" (twin?) and "81ve" are left alone.
+            return (match.group(1), match.group(2))
+        match = _NUMBER_HEAD.fullmatch(token)
+        if match and match.group(2) in self._title_heads:
+            # A footnote or list number glued to the word opening a sentence ("3The freely available");
+            # "4Runner", "3Com", "7Up" are not sentence openers.
             return (match.group(1), match.group(2))
         match = _WORD_DIGITS.fullmatch(token)
         if match and (match.group(1).lower() in self._function or match.group(1).lower() in self._months):
@@ -294,6 +352,11 @@ class GluedPass:
             if self._attested(head, names, corpus):
                 rest = (tail,) if self._part_ok(tail, False, True) else self._segment(tail)
                 rank = 1.0
+                # A lost link glues a name to the next word, or to a function word and a word
+                # ("Ukraineinthe"); a name before several content words is a brand or a site
+                # name run together ("Wilsonbigbrandsystem").
+                if rest is not None and len(rest) > 1 and (len(rest) > 2 or not set(rest) & self._function):
+                    continue
                 # Link text runs into a common word ("Jinpingoffered"), not into a rare one ("Lightcloud").
                 if rest is not None and any(part not in self._function and self._z(part) < self._tail_min
                                             for part in rest):
@@ -304,7 +367,9 @@ class GluedPass:
                 if rest is not None and (len(rest[-1]) < 3 or any(len(part) < 3 and part != "a" for part in rest)):
                     continue
             elif (cut >= 3 and self._z(head) >= self._part_min and self._z(tail) >= self._common_min
-                  and self._part_ok(tail, False, True)):
+                  and self._part_ok(tail, False, True) and tail not in self._bound_prefixes):
+                # A prefix is common only as the head of hyphenated compounds ("anti" of "anti-war"):
+                # it is no evidence of a word run on ("Stampanti" is Italian for printers).
                 rest, rank = (tail,), 0.0
             else:
                 continue
@@ -330,8 +395,10 @@ class GluedPass:
         parts = pieces
         head, rest = parts[0], parts[1:]
         if head.islower() and len(head) >= 4 and self._z(head) >= self._part_min + 0.5:
-            pass  # a common lowercase word glued to a capitalised one ("readersHaving")
-        elif head.islower():
+            # A common lowercase word glued to a capitalised one ("readersHaving", "queryFor").
+            return parts if all(len(part) >= 3 and (self._attested(part, names, corpus)
+                                                    or self._z(part) >= self._tail_min) for part in rest) else None
+        if head.islower():
             # A lowercase head is a function word ("theKremlin"); "iPhone", "eBay" are not split.
             if head not in self._function or (len(head) < 2 and head != "a"):
                 return None
@@ -353,7 +420,8 @@ class GluedPass:
         return parts
 
     def _camel_piece(self, chunk: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> tuple[str, ...]:
-        if self._z(chunk) >= self._word_max or self._attested(chunk, names, corpus) or len(chunk) < 2 * self._min_length:
+        if (self._z(chunk) >= self._word_max or self._attested(chunk, names, corpus)
+                or len(chunk) < 2 * self._min_length):
             return (chunk,)
         split = self._segment(chunk) if chunk.islower() else self._split_title(chunk, names, corpus)
         return split or (chunk,)
@@ -363,10 +431,9 @@ class GluedPass:
         """"OrganizationTHE", "theDEDB": a word glued to a shouted function word, or a function word
         glued to an acronym ("leanFIRE" is a name)."""
         if head in self._function:
-            pass  # "theDEDB", "ofNATO"
-        elif len(head) < 4 or not (self._z(head) >= self._part_min or self._attested(head, names, corpus)):
-            return None
-        if caps.lower() in self._function or head in self._function:
+            return (head, caps)  # "theDEDB", "ofNATO"
+        if caps.lower() in self._function and len(head) >= 4 and (
+                self._z(head) >= self._part_min or self._attested(head, names, corpus)):
             return (head, caps)
         return None
 
@@ -391,18 +458,20 @@ class GluedPass:
     def __call__(self, text: str, context: Context) -> PassResult:
         if not context.english:
             return PassResult([], [])
-        names = document_names(text)
-        # Decide once per distinct token (counted in C); walk the text only if something splits.
+        # Decide once per distinct token (counted in C), and only for the few that are not common words
+        # (a set difference, in C); walk the text only if something splits.
+        counts = context.tokens if context.tokens is not None else Counter(TOKEN_RE.findall(text))
+        unknown = sorted(token for token in counts.keys() - self._common
+                         if len(token) >= self._min_length and not token.isdigit() and self._z(token) < self._pair_max)
+        if not unknown:
+            return PassResult([], [])
+        names = _DocumentNames(text)
+        seen = _LowerTokens(counts)
         splits: dict[str, tuple[str, ...]] = {}
-        counts = Counter(self._token.findall(text))
-        seen: dict[str, int] = {}
-        for token, count in counts.items():
-            seen[token.lower()] = seen.get(token.lower(), 0) + count
-        for token, count in counts.items():
-            if len(token) >= self._min_length and self._z(token) < self._pair_max:
-                parts = self.split(token, names, context.corpus_names, count, seen)
-                if parts is not None:
-                    splits[token] = parts
+        for token in unknown:
+            parts = self.split(token, names, context.corpus_names, counts[token], seen)
+            if parts is not None:
+                splits[token] = parts
         edits: list[Edit] = []
         if splits:
             for match in self._token.finditer(text):

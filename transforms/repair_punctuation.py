@@ -1,5 +1,6 @@
-"""Stray punctuation and spacing: periods inside sentences, doubled sentence ends, missing and extra spaces,
-soft hyphens and line-break hyphenation.
+"""Stray punctuation and spacing: periods inside sentences, doubled sentence ends, missing and extra spaces
+and line-break hyphenation. Soft hyphens (U+00AD) are invisible hyphenation hints of correct text and are
+left alone.
 
 Written by hand because no library repairs extraction punctuation while reporting each edit's offsets;
 the word lists (abbreviations, sentence openers) are data in ``configs/rules/repair.yaml``. Rules that
@@ -14,31 +15,42 @@ from typing import Any, Mapping
 from transforms.repair_common import Context, PassResult, word_set
 from transforms.textmap import Edit
 
-# Every rule starts with a literal character, so one scan finds all candidates fast (a pattern that
-# starts with a look-behind is tried at every position); what comes before is checked in Python.
-_CANDIDATES = re.compile(
+# One pattern per rule, each starting with a literal character or a small class, so the regex engine's
+# prefix search skips ahead (a single alternation of all the rules is tried at every position and is
+# four times slower); what comes before a match is checked in Python. A rule with trigger strings is
+# not scanned at all when none of them is in the text.
+_RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     # Spaces before , . ; ! ? ("Lawan , on"), or a second period after a sentence end ("said. .");
     # ":" is left alone (" : " is a separator).
-    r"(?P<space_before>[ \t]+[,.;!?](?![.\w])(?![ \t]*\.))"
+    ("space_before", re.compile(r"[ \t]+[,.;!?](?![.\w])(?![ \t]*\.)"),
+     (" ,", " .", " ;", " !", " ?", "\t")),
     # A run of spaces inside a line.
-    r"|(?P<spaces> {2,})"
+    ("spaces", re.compile(r" {2,}"), ("  ",)),
     # A period, "?" or "!" glued to the capitalised word that starts the next sentence ("year.The").
-    r"|(?P<missing_space>[.?!](?=[A-Z][a-z]+(?![\w.@/-])))"
+    ("missing_space", re.compile(r"[.?!](?=[A-Z][a-z]+(?![\w.@/-]))"), ()),
     # A period between a word and a lowercase word on the same line ("war. in Ukraine").
-    r"|(?P<stray_period>\.(?=[ \t]+[a-z][a-z'’]*(?:[\s,;!?)]|\.(?:\s|$)|$)))"
+    # A lowercase word glued to a name ("war. saidChina") counts: it is split later.
+    ("stray_period", re.compile(r"\.(?=[ \t]+(?:[a-z][a-z'’]*(?:[\s,;!?)]|\.(?:\s|$)|$)|[a-z]{3,}[A-Z]))"), ()),
     # A comma glued to the next word ("used,which", "Smith,J."), or to a number ("Neumann,2003",
     # "May 23,2004"); 1,000 and symbols (Xk,ts) are told apart below.
-    r"|(?P<comma>,(?=[a-z]|[A-Z][a-z]|[A-Z]\.|\d))"
+    ("comma", re.compile(r",(?=[a-z]|[A-Z][a-z]|[A-Z]\.|\d)"), ()),
     # An opening parenthesis glued to a word ("Beijing(Reuters)"); "word(s)", "f(x)" are left alone.
-    r"|(?P<paren>\((?=[A-Z][a-z]{2}))"
+    ("paren", re.compile(r"\((?=[A-Z][a-z]{2})"), ()),
     # A colon glued to a capitalised word ("interfaces:A domain"); times and URLs are left alone.
-    r"|(?P<colon>:(?=[A-Z][a-z]*\b(?![:/])))"
-    r"|(?P<soft_hyphen>\u00ad+)"
+    ("colon", re.compile(r":(?=[A-Z][a-z]*\b(?![:/]))"), ()),
     # A word broken at a line end with a hyphen ("inter-\nnational").
-    r"|(?P<hyphenated>-\n(?=[a-z]))")
+    ("hyphenated", re.compile(r"-\n(?=[a-z])"), ("-\n",)),
+    # A typewriter dash glued to its words ("a task that--not surprisingly--is"): news writes " -- ".
+    ("double_dash", re.compile(r"--(?=[^\W_])"), ("--",)),
+    # A spaced dash glued to the next word ("word experts -query the frame").
+    ("dash_glued", re.compile(r" -(?=[a-z]{3})"), (" -",)),
+)
 _WORD_BEFORE = re.compile(r"(?<![\w.'’-])([^\W\d_][a-z]+)\Z")
+_TOKEN_WORD_BEFORE = re.compile(r"(?<![\w.'’-])([^\W_]*?[^\W\d_][a-z]+)\Z")
 _WORD_AFTER = re.compile(r"[ \t]+([a-z][a-z'’]*)")
 _LETTERS_AFTER = re.compile(r"[a-z]+")
+_TOKEN_BEFORE = re.compile(r"(?<![\w-])([^\W_]+)\Z")
+_TOKEN_AFTER = re.compile(r"[^\W_]+(?![\w-])")
 _HEAD_BEFORE = re.compile(r"(?<![\w-])([^\W\d_]+)\Z")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d\b")
 _WINDOW = 40
@@ -49,28 +61,63 @@ def _word_before(pattern: re.Pattern[str], text: str, end: int) -> str | None:
     return None if match is None else match.group(1)
 
 
+def _one_word_sentences(text: str, position: int) -> bool:
+    """The line around ``position`` is all one-word sentences ("we’re. on. it.", a slogan): written so,
+    not a sentence broken by stray periods. (A property of the whole line, which removing a stray
+    period elsewhere cannot change, so one round decides every period.)"""
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    line = text[start:len(text) if end < 0 else end]
+    return all(len(sentence.split()) <= 1 for sentence in line.split("."))
+
+
 class PunctuationPass:
     """Callable pass over one text; returns non-overlapping edits (the rest wait for the next round)."""
 
-    def __init__(self, rules: Mapping[str, Any], zipf: Mapping[str, float], join_min_zipf: float) -> None:
+    def __init__(self, rules: Mapping[str, Any], zipf: Mapping[str, float], join_min_zipf: float,
+                 style_min_share: float, style_min_count: int, prefixes: frozenset[str]) -> None:
         self._abbreviations = word_set(rules["abbreviations"])
+        self._prefixes = prefixes
         self._openers = word_set(rules["sentence_openers"])
         self._zipf = zipf
         self._join_min_zipf = join_min_zipf
+        self._style_min_share = style_min_share
+        self._style_min_count = style_min_count
 
     def __call__(self, text: str, context: Context) -> PassResult:
         candidates: list[Edit] = []
-        for match in _CANDIDATES.finditer(text):
-            edit = getattr(self, "_" + match.lastgroup)(text, match.start(), match.end(), context.english)
-            if edit is not None:
-                candidates.append(edit)
+        for name, pattern, triggers in _RULES:
+            if triggers and not any(trigger in text for trigger in triggers):
+                continue
+            if name == "space_before":
+                styled = self._styled_marks(text)
+                found = (self._space_before(text, match.start(), match.end(), styled)
+                         for match in pattern.finditer(text))
+            else:
+                rule = getattr(self, "_" + name)
+                found = (rule(text, match.start(), match.end(), context.english) for match in pattern.finditer(text))
+            candidates.extend(edit for edit in found if edit is not None)
         return _resolve(candidates, context)
 
-    def _space_before(self, text: str, start: int, end: int, english: bool) -> Edit | None:
+    def _styled_marks(self, text: str) -> frozenset[str]:
+        """Marks the document itself usually writes after a space ("Lawan , on" throughout, French " ;"
+        and " ?"): its convention, not a slip, so they are left as written; only the exceptions to a
+        document's own usage are repaired."""
+        styled = set()
+        for mark in ",.;!?":
+            spaced = text.count(" " + mark) + text.count("\t" + mark)
+            if spaced >= self._style_min_count and spaced >= self._style_min_share * text.count(mark):
+                styled.add(mark)
+        return frozenset(styled)
+
+    def _space_before(self, text: str, start: int, end: int, styled: frozenset[str]) -> Edit | None:
         previous = text[start - 2:start] if start >= 2 else ""
         if len(previous) == 2 and previous[1] in ".!?" and (previous[0].isalnum()) and text[end - 1] == ".":
             return Edit(start, end, "")  # "he said. ." -> "he said."
-        if previous and (previous[-1].isalpha() or previous[-1] in "”’\")") and (end == len(text) or text[end].isspace()):
+        if text[end - 1] in styled:
+            return None
+        at_word_end = end == len(text) or text[end].isspace()
+        if previous and (previous[-1].isalpha() or previous[-1] in "”’\")") and at_word_end:
             return Edit(start, end, text[end - 1])
         return None
 
@@ -88,10 +135,13 @@ class PunctuationPass:
     def _stray_period(self, text: str, start: int, end: int, english: bool) -> Edit | None:
         if not english:
             return None
-        word = _word_before(_WORD_BEFORE, text, start)
+        # The whole token, digits included ("G20according. year"), so that splitting it later changes
+        # nothing here.
+        word = _word_before(_TOKEN_WORD_BEFORE, text, start)
         following = _WORD_AFTER.match(text, end)
         if (word is not None and word.lower() not in self._abbreviations
-                and following is not None and following.group(1).lower() not in self._openers):
+                and following is not None and following.group(1).lower() not in self._openers
+                and not _one_word_sentences(text, start)):
             return Edit(start, end, "")
         return None
 
@@ -102,7 +152,14 @@ class PunctuationPass:
             glued = (len(before) == 2 and before.isalpha() and before.islower()) or (
                 before[-1:].isdigit() and _YEAR.match(text, end) is not None)
         else:
-            glued = len(before) == 2 and (before.isalpha() and before.islower() or (before[0].islower() and before[1] == ")"))
+            glued = len(before) == 2 and (before.isalpha() and before.islower()
+                                          or (before[0].islower() and before[1] == ")")
+                                          # an initial ending a name in a list ("Devescovi A,Smith S")
+                                          or (before[0] == " " and before[1].isupper() and after.isupper())
+                                          # a comma moved off its word ("below ,and"): the space
+                                          # before it goes in the next round
+                                          or (before[0].isalnum() and before[1] == " " and text[end:end + 2].isalpha()
+                                              and text[end:end + 2].islower()))
         return Edit(start, end, ", ") if glued else None
 
     def _paren(self, text: str, start: int, end: int, english: bool) -> Edit | None:
@@ -113,9 +170,28 @@ class PunctuationPass:
         before = text[max(0, start - 2):start]
         return Edit(start, end, ": ") if len(before) == 2 and before.isalpha() and before.islower() else None
 
-    def _soft_hyphen(self, text: str, start: int, end: int, english: bool) -> Edit | None:
-        if start > 0 and end < len(text) and text[start - 1].isalpha() and text[end].isalpha():
-            return Edit(start, end, "")
+    # The rules below judge words by their shape, not by whether they are known: a glued token
+    # ("andthere") is split only after this pass, and the next run must decide as this one did.
+    def _double_dash(self, text: str, start: int, end: int, english: bool) -> Edit | None:
+        before = _word_before(_TOKEN_BEFORE, text, start)
+        after = _TOKEN_AFTER.match(text, end)
+        if before is None or after is None or any(left.isdigit() and (right.isdigit() or right.isupper())
+                                                  for left, right in ((before, after.group()), (after.group(), before))):
+            return None  # "pages 10--20" is a range, "COLING--86" a name; "--verbose", "<!--" are not between words
+        return Edit(start, end, " -- ")
+
+    def _dash_glued(self, text: str, start: int, end: int, english: bool) -> Edit | None:
+        # Between a word and a word of three letters or more: options ("ls -la", "-C") and compounds
+        # split by a stray space after a prefix ("over -generation", "non -profit") are left alone.
+        after = _LETTERS_AFTER.match(text, end)
+        before = _word_before(_TOKEN_BEFORE, text, start)
+        # A word after a dash ("-query -query", "- query -query") is itself the dash's: a list of options.
+        after_dash = before is not None and text[max(0, start - len(before) - 2):start - len(before)].endswith(("-", "- "))
+        if (english and start > 0 and not after_dash and (text[start - 1] in ".)" if before is None else (
+                    len(before) >= 2 and before.isalpha() and before.lower() not in self._prefixes))
+                and after is not None and len(after.group()) >= 3
+                and (after.end() == len(text) or not text[after.end()].isalnum())):
+            return Edit(start + 2, start + 2, " ")
         return None
 
     def _hyphenated(self, text: str, start: int, end: int, english: bool) -> Edit | None:
@@ -145,5 +221,10 @@ def _resolve(candidates: list[Edit], context: Context) -> PassResult:
     return PassResult(edits, [], complete and not edits)
 
 
-def build(rules: Mapping[str, Any], zipf: Mapping[str, float], join_min_zipf: float) -> PunctuationPass:
-    return PunctuationPass(rules, zipf, join_min_zipf)
+def build(rules: Mapping[str, Any], zipf: Mapping[str, float], settings: Mapping[str, Any],
+          prefixes: frozenset[str]) -> PunctuationPass:
+    """The pass for one worker; ``settings`` is the ``repair`` config section, ``prefixes`` the
+    word-forming prefixes (``glued.bound_prefixes``)."""
+    return PunctuationPass(rules, zipf, settings["hyphenation_join_min_zipf"],
+                           settings["space_before_style_min_share"], settings["space_before_style_min_count"],
+                           prefixes)

@@ -21,7 +21,8 @@ import apache_beam as beam
 import spacy
 import wordfreq
 
-from transforms.dedup import AttachRelation, Components, Rank, ScorePairs, VerifiedPairs, first_shared_key, rank
+from transforms.dedup import (AttachRelation, Components, Rank, ScorePairs, VerifiedPairs, first_shared_key, guarded,
+                              rank)
 from transforms.document import Document
 
 Sentences = tuple[frozenset[str], ...]
@@ -61,9 +62,27 @@ def content_token(token: Any, stem_prefix: int) -> str | None:
     return None
 
 
+@lru_cache(maxsize=None)
+def wordfreq_language(language: str | None) -> str | None:
+    """The wordfreq list to use for ``language``, or None when wordfreq has none for it or needs a
+    segmenter that is not installed (MeCab for Japanese and Korean, jieba for Chinese)."""
+    code = language or "en"
+    if code not in _WORDFREQ_LANGUAGES:
+        return None
+    try:
+        wordfreq.zipf_frequency("news", code)
+    except ImportError:
+        return None
+    return code
+
+
 def rarity(word: str, language: str | None) -> float:
-    """How much a word tells a story apart: high for names and rare words, 0 for function words."""
-    zipf = wordfreq.zipf_frequency(word, language or "en") if (language or "en") in _WORDFREQ_LANGUAGES else 0.0
+    """How much a word tells a story apart: high for names and rare words, 0 for function words.
+
+    Without a word list every word counts as rare, so salience falls back to term frequency.
+    """
+    code = wordfreq_language(language)
+    zipf = wordfreq.zipf_frequency(word, code) if code else 0.0
     return max(0.0, _ZIPF_CEILING - zipf)
 
 
@@ -143,8 +162,9 @@ class _FeaturesFn(beam.DoFn):
 
     def process(self, doc: Document) -> Iterator[tuple[Rank, tuple[list[str], Sentences]]]:
         if doc.duplicate_of is None:
-            sentences, keys = sentence_sets(doc, self._settings)
-            if sentences:
+            found = guarded("rewrites", partial(sentence_sets, settings=self._settings), doc)
+            if found is not None and found[0]:
+                sentences, keys = found
                 yield rank(doc), (keys, sentences)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
 
-from transforms.dedup import AttachRelation, Components, Rank, VerifiedPairs, first_shared_key, rank
+from transforms.dedup import AttachRelation, Components, Rank, VerifiedPairs, first_shared_key, guarded, rank
 from transforms.document import Document
 from transforms.rewrites import rarity, salient_terms, tokenizer
 
@@ -90,8 +90,8 @@ class _FeaturesFn(beam.DoFn):
         tokenizer(None)  # load spaCy's English tables once per worker, not on the first element
 
     def process(self, doc: Document) -> Iterator[tuple[str, tuple[Rank, StoryFeatures]]]:
-        features = story_features(doc, self._settings)
-        for key in features[0]:
+        features = guarded("stories", partial(story_features, settings=self._settings), doc)
+        for key in features[0] if features is not None else ():
             yield key, (rank(doc), features)
 
 
