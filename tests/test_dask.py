@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-distributed = pytest.importorskip("distributed", reason="dask[distributed] not installed (apache-beam[dask])")
+import distributed  # requirements-test.lock installs apache-beam[dask]
 
 from tests.conftest import SEEDS, run_cli  # noqa: E402
 from tests.test_manifest import frozen_config  # noqa: E402,F401 - fixture
