@@ -110,3 +110,73 @@ def test_reliability_a_failing_stage_rejects_that_document_and_the_run_goes_on()
         assert_that(out[REJECTED] | beam.Map(lambda r: (r.source, r.stage, r.reason, r.detail)),
                     equal_to([("s0.txt", "faulty", "exception", "RuntimeError: injected fault")]),
                     label="CheckRejected")
+
+
+PATHOLOGICAL = {
+    "no-spaces.txt": "x" * 100_000,
+    "tiny-lines.txt": "\n".join(f"w{i % 10}" for i in range(50_000)),
+    "punctuation.txt": "!?.,;:—…()[]{}" * 200,
+    "arabic.txt": ("وقعت روسيا والصين اتفاقيات تعاون اقتصادي خلال زيارة رئيس الوزراء الروسي إلى بكين. " * 12),
+    "chinese.txt": ("俄罗斯总理米舒斯京访问北京，与中国领导人会谈，双方签署多项合作协议。" * 20),
+    "emoji.txt": ("Leaders met in Beijing on Wednesday 🤝🇨🇳🇷🇺 and signed trade deals, officials said. " * 10),
+    "zero-width.txt": ENGLISH.replace(" ", " \u200b", 40).replace("China", "Chi\u200dna"),
+}
+
+
+def test_reliability_pathological_text_finishes_with_one_outcome_each(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in PATHOLOGICAL.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "one-line-10mb.txt").write_text("word " * 2_100_000, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli(str(folder / "*"), out, *ONE_WORKER) == 0
+    result = read_outputs(out)
+    outcomes = {Path(r["source"]).name: "record" for r in result["records"]}
+    for rejection in result["rejected"]:
+        assert rejection["reason"] in REASONS
+        outcomes[Path(rejection["source"]).name] = f"{rejection['stage']}:{rejection['reason']}"
+    assert len(result["records"]) + len(result["rejected"]) == len(PATHOLOGICAL) + 1
+    assert outcomes == {
+        "no-spaces.txt": "record",
+        "tiny-lines.txt": "record",
+        "punctuation.txt": "record",
+        "arabic.txt": "record",
+        "chinese.txt": "record",
+        "emoji.txt": "record",
+        "zero-width.txt": "record",
+        "one-line-10mb.txt": "read:too_large",
+    }
+    by_name = {Path(r["source"]).name: r for r in result["records"]}
+    assert by_name["arabic.txt"]["language"] == "ar" and by_name["arabic.txt"]["ner"] == "skipped:language=ar"
+    assert by_name["chinese.txt"]["language"].startswith("zh")
+    assert by_name["zero-width.txt"]["language"] == "en"
+    assert by_name["punctuation.txt"]["language"] == "und"
+    assert len(by_name["no-spaces.txt"]["text"]) == 100_000
+
+
+def test_reliability_user_rule_pack_with_a_bad_regex_is_refused_at_start_naming_the_rule(tmp_path):
+    from pipeline.config import load_config
+    from transforms.errors import ConfigError
+
+    for pattern, fragment in (("^(a+)+$", "backtracks catastrophically"), ("^(unclosed", "invalid regular expression")):
+        pack = tmp_path / "my-rules.yaml"
+        pack.write_text("packs:\n  - id: mine\n    exact: [sponsored]\n    patterns:\n"
+                        f"      - id: my_rule\n        pattern: '{pattern}'\n")
+        config = tmp_path / "config.yaml"
+        config.write_text(f"boilerplate:\n  rules_file: {pack}\n")
+        with pytest.raises(ConfigError) as error:
+            load_config(config)
+        assert "my_rule" in str(error.value) and fragment in str(error.value)
+
+
+def test_reliability_a_run_opens_no_network_connection(tmp_path, monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args[1:]!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert run_cli(str(SEEDS / "00[01]_*.txt"), tmp_path / "out", *ONE_WORKER) == 0
+    assert len(read_outputs(tmp_path / "out")["records"]) == 2
