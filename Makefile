@@ -34,7 +34,7 @@ test: setup-test
 
 test-slow: setup-test
 	HYPOTHESIS_PROFILE=slow \
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m "slow or property"
 
 # Throughput and memory against the bare spaCy loop (bench/run.py; figures, not tests).
 bench: setup-test

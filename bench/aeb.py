@@ -7,7 +7,7 @@ token-bag precision, recall and F1 (``\\w+`` tokens, counts matched as multisets
 over pages, as described in ``../shared/data/README.md``. The raw whole-page dump and the C4 line
 rule are scored the same way, so the figures are comparable. A script, not a test: it prints.
 
-    .venv/bin/python bench/aeb.py [--worst 10] [--set boilerplate.classifier.enabled=false]
+    .venv/bin/python bench/aeb.py [--worst 10] [--losses 10] [--set boilerplate.classifier.enabled=false]
 """
 
 from __future__ import annotations
@@ -56,8 +56,12 @@ def c4_lines(text: str) -> str:
                      if len(line.split()) >= 5 and line.rstrip().endswith(_C4_END))
 
 
-def clean_all(pages: dict[str, str], urls: dict[str, str], config: dict) -> dict[str, str]:
-    """The cleaned body of every page, as the pipeline makes it (corpus repeats over all pages)."""
+def clean_all(pages: dict[str, str], urls: dict[str, str], config: dict,
+              removed: dict[str, list[dict]] | None = None) -> dict[str, str]:
+    """The cleaned body of every page, as the pipeline makes it (corpus repeats over all pages).
+
+    ``removed``, when given, receives each page's removal records.
+    """
     head, caps, boiler, lay = (module.build(config) for module in (header, captions, boilerplate, layout))
     docs = []
     for key in sorted(pages):
@@ -70,7 +74,28 @@ def clean_all(pages: dict[str, str], urls: dict[str, str], config: dict) -> dict
             out[key] = lay(boiler(doc, repeated)).text
         except Reject:
             out[key] = ""
+        if removed is not None:
+            removed[key] = doc.removed
     return out
+
+
+def recall_losses(cleaned: dict[str, str], gold: dict[str, str],
+                  removed: dict[str, list[dict]]) -> Counter:
+    """Recall lost per removal rule (``kind:rule``), averaged over pages.
+
+    The gold tokens missing from a page's cleaned text are charged to the removals holding them,
+    in page order, each token once: which rules take article text out, and how much.
+    """
+    losses: Counter = Counter()
+    for key, items in removed.items():
+        true = Counter(_TOKEN.findall(gold[key]))
+        missing = true - Counter(_TOKEN.findall(cleaned[key]))
+        for item in sorted(items, key=lambda item: item["raw_start"]):
+            for token in _TOKEN.findall(item["text"]):
+                if missing[token] > 0:
+                    missing[token] -= 1
+                    losses[f"{item['kind']}:{item['rule']}"] += 1 / sum(true.values())
+    return Counter({rule: value / len(removed) for rule, value in losses.items()})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,12 +103,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=AEB)
     parser.add_argument("--set", action="append", default=[], help="config override section.key=value")
     parser.add_argument("--worst", type=int, default=0, help="also list the N pages with the lowest F1")
+    parser.add_argument("--losses", type=int, default=0,
+                        help="also list the N removal rules that lose the most recall")
     args = parser.parse_args(argv)
     pages = {k: v["articleBody"] for k, v in orjson.loads((args.data / "fullpage-text.json").read_bytes())["output"].items()}
     truth = orjson.loads((args.data / "ground-truth.json").read_bytes())
     gold = {k: truth[k]["articleBody"] for k in pages}
     urls = {k: truth[k]["url"] for k in pages}
-    cleaned = clean_all(pages, urls, load_config(overrides=args.set))
+    removed: dict[str, list[dict]] = {}
+    cleaned = clean_all(pages, urls, load_config(overrides=args.set), removed)
     systems: dict[str, Callable[[str], str]] = {
         "raw dump": lambda key: pages[key],
         "C4 line rule": lambda key: c4_lines(pages[key]),
@@ -99,6 +127,10 @@ def main(argv: list[str] | None = None) -> None:
         for key in ranked[: args.worst]:
             p, r, f = score(cleaned[key], gold[key])
             print(f"  {key[:12]} P {p:.3f} R {r:.3f} F1 {f:.3f} {urls[key][:80]}")
+    if args.losses:
+        print("recall lost per removal rule (averaged over pages)")
+        for rule, loss in recall_losses(cleaned, gold, removed).most_common(args.losses):
+            print(f"  {rule:<40} {loss:.4f}")
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def pipeline_spans(config_overrides: list[str], bodies: dict[str, str]) -> tuple
         return found, removed
 
 
-def accuracy(config: dict[str, Any]) -> None:
+def accuracy(config: dict[str, Any], overrides: list[str]) -> None:
     import spacy
 
     gold_data = yaml.safe_load(GOLD.read_text("utf-8"))["articles"]
@@ -230,7 +230,7 @@ def accuracy(config: dict[str, Any]) -> None:
         doc = Document.from_raw(page, text)
         doc = canonicalize(entities.attach_entities(keep, PredictionResult(doc, spans, name)))
         systems["bare spaCy + canonical label fixes"][page] = [(e["start"], e["end"], e["label"]) for e in doc.entities]
-    systems["newsbeam pipeline (clean, repair, NER, canonical)"], removed = pipeline_spans([], bodies)
+    systems["newsbeam pipeline (clean, repair, NER, canonical)"], removed = pipeline_spans([f"--set={item}" for item in overrides], bodies)
     kept = {page: [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in removed[page])]
             for page, spans in gold.items()}
 
@@ -258,10 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     args = parser.parse_args(argv)
-    config = load_config()
+    config = load_config(overrides=args.overrides)
     if not args.skip_accuracy:
-        accuracy(config)
+        accuracy(config, args.overrides)
     if not args.skip_throughput:
         throughput(config, args.rounds)
     return 0

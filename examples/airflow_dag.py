@@ -1,12 +1,16 @@
 """Airflow DAG: run newsbeam once a day over the previous day's landing partition.
 
-Uses the Apache Beam provider's operator (``apache-airflow-providers-apache-beam``), which runs
+Uses the Apache Beam provider's operator, which runs
 ``py_file`` with ``pipeline_options`` turned into ``--key=value`` arguments. ``{{ ds }}`` is the
 run's logical date, so each DAG run processes exactly its own partition, and rerunning a day is
 idempotent (``--incremental`` skips files the partition's manifest.json already holds). Any
 non-zero exit fails the task; the final log line is newsbeam's one-line status.
 
 For Dataflow, set ``runner="DataflowRunner"`` and add ``dataflow_config`` (see docs/runners.md).
+
+Install ``apache-airflow-providers-apache-beam[google]``: from provider 6 the operator refuses to be
+created without the Google provider, even for the DirectRunner (seen with Airflow 3.3.2 and provider
+6.3.1, whose DagBag reports "Failed to import apache-airflow-google-provider" for this file otherwise).
 """
 
 from __future__ import annotations

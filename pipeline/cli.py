@@ -1,7 +1,9 @@
 """The ``newsbeam`` command: ``newsbeam run --input GLOB --output DIR [--config FILE] [--set k=v] [Beam options]``.
 
 ``newsbeam watch`` keeps an output in sync with a landing folder (pipeline/watch.py); ``--incremental``
-and ``--date`` serve scheduled batches (pipeline/manifest.py).
+and ``--date`` serve scheduled batches (pipeline/manifest.py). ``run`` with Beam's ``--streaming`` on a
+streaming runner (Dataflow, Flink) submits the streaming graph instead, which polls ``--input`` and
+writes per-window files (pipeline/graph.py); the local runners refuse it.
 
 Exit codes: 0 success, 2 bad command line or configuration, 1 the run failed.
 """
@@ -21,7 +23,7 @@ import threading
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
 from pipeline import __version__
 from pipeline.config import config_hash, load_config
@@ -52,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="run the pipeline once over the files matching --input",
         description="Run the pipeline once. Options not listed here are Beam pipeline options and pass "
                     "through to PipelineOptions (e.g. --runner, --direct_num_workers, --temp_location). "
-                    "Local runs default to --direct_num_workers=2 --direct_running_mode=multi_processing.",
+                    "Local runs default to --direct_num_workers=2 --direct_running_mode=multi_processing. "
+                    "With --streaming on a streaming runner (Dataflow, Flink) the job polls --input every "
+                    "streaming.poll_seconds and writes records, rejected entries and counters per window of "
+                    "streaming.window_seconds into --output until cancelled; the local runners refuse "
+                    "--streaming (use newsbeam watch).",
         epilog="Exit codes: 0 success, 2 bad command line or config, 1 the run failed.")
     run.add_argument("--input", required=True, metavar="GLOB",
                      help="files to read: a path or glob on any Beam filesystem (local, gs://, ...); "
@@ -170,6 +176,8 @@ class _Progress:
 def execute(inputs: str | list[str], output: str, label: str, config: dict[str, Any],
             options: PipelineOptions, progress: bool = False) -> dict[str, Any]:
     """One ordinary batch run over ``inputs`` (a glob or exact paths) into ``output``; returns the summary."""
+    if options.view_as(StandardOptions).streaming:
+        raise UsageError("--streaming is only for `newsbeam run` on a streaming runner; these runs are batches")
     try:
         runner = make_runner(options)
     except ValueError as error:
@@ -195,14 +203,41 @@ def status_line(summary: dict[str, Any], output: str) -> str:
             f"{summary['documents_in']} documents in {seconds:.1f}s ({rate:.2f} docs/s) -> {output}")
 
 
+def run_streaming(pattern: str, output: str, config: dict[str, Any], options: PipelineOptions) -> int:
+    """Submit the streaming graph; the job polls ``pattern`` and writes per-window files until cancelled.
+
+    Nothing here waits for it: the staging folder, the accounting check, summary.json and the
+    manifest belong to bounded runs. Each window's counters file is that window's summary.
+    """
+    if is_local(options):
+        raise UsageError("--streaming needs a streaming runner (--runner=DataflowRunner or FlinkRunner): Beam "
+                         "2.77's local runner does not finish an unbounded run's windows (docs/runners.md); "
+                         "for continuous ingestion on this machine use `newsbeam watch`")
+    try:
+        runner = make_runner(options)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    root = beam.Pipeline(runner=runner, options=options)
+    build(root, pattern, output, config, {"version": __version__, "config_hash": config_hash(config)}, streaming=True)
+    result = root.run()
+    settings = config["streaming"]
+    print(f"newsbeam: ok: streaming job submitted to {type(runner).__name__} (state {result.state}): "
+          f"{pattern!r} polled every {settings['poll_seconds']}s, {settings['window_seconds']}s windows -> {output}")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     config = load_config(args.config, args.overrides)
     try:
         pattern, output = manifest.partition_paths(args.input, args.output, args.date)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    _check_input(pattern)
     options = _pipeline_options([*overlay_args(args.config), *beam_args])
+    if options.view_as(StandardOptions).streaming:
+        if args.incremental or args.date:
+            raise UsageError("--streaming polls --input continuously; --incremental and --date are for batch runs")
+        return run_streaming(pattern, output, config, options)
+    _check_input(pattern)
     if "://" not in output:
         os.makedirs(output, exist_ok=True)
     with manifest.output_lock(output):

@@ -1,4 +1,10 @@
-"""The pipeline graph, assembled in one function from the stages in ``transforms``."""
+"""The pipeline graph, assembled in one function from the stages in ``transforms``.
+
+The same graph runs bounded (a batch over the matched files) or, with ``streaming``, unbounded on a
+streaming runner: the glob is polled, documents are put in fixed windows as they are read, and
+every corpus-wide step (repeated lines, corpus names, name variants, relations, counters) and the
+written files are then per window.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +32,13 @@ def _stamp(doc: Document, provenance: dict[str, str]) -> Document:
 
 
 def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict[str, Any],
-          provenance: dict[str, str]) -> None:
-    """Add newsbeam's graph to ``root``: read, clean, repair, tag, relate, write."""
-    read = root | "Read" >> ReadDocuments(input_pattern, config["read"])
+          provenance: dict[str, str], streaming: bool = False) -> None:
+    """Add newsbeam's graph to ``root``: read, clean, repair, tag, relate, write.
+
+    ``streaming``: poll ``input_pattern`` and window the documents (``config["streaming"]``); the
+    files in ``output_dir`` are then written per window, named after it.
+    """
+    read = root | "Read" >> ReadDocuments(input_pattern, config["read"], config["streaming"] if streaming else None)
     docs = read[DOCS]
     rejected = [read[REJECTED]]
 
@@ -60,11 +70,13 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
 
     records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
     all_rejected = rejected | "CollectRejected" >> beam.Flatten()
+    merge = beam.CombineGlobally(MergeCounters())
     counters = (
         (read[DOCS] | "CountRead" >> beam.Map(read_stats),
          read[REJECTED] | "CountReadRejected" >> beam.Map(read_stats),
          records | "CountRecords" >> beam.Map(outcome_stats),
          all_rejected | "CountRejected" >> beam.Map(outcome_stats))
         | "FlattenCounters" >> beam.Flatten()
-        | "MergeCounters" >> beam.CombineGlobally(MergeCounters()))
+        # Per window when streaming, where an empty window has no counters (a batch always has a line).
+        | "MergeCounters" >> (merge.without_defaults() if streaming else merge))
     _ = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters} | "Write" >> WriteOutputs(output_dir)

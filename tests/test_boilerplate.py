@@ -219,3 +219,189 @@ def test_boilerplate_classifier_keeps_a_list_announced_by_a_colon_at_the_end_of_
     doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE, lead, *dates, "Share", *footer])))
     assert [part for part in doc.text.split("\n") if part.strip()] == [*ARTICLE, lead, *dates]
     assert [item["text"] for item in doc.removed] == ["Share", *footer]
+
+
+HEADLINE = "Doobie Brothers unite with Michael McDonald for 50th anniversary tour"
+MENU = ["Home", "Music", "Movies", "TV", "Politics", "Culture"]
+
+
+@pytest.mark.parametrize("heading, rows", [
+    ("The Doobie Brothers Tour Dates",                              # dated entries, no colon before them
+     ["June 9 – West Palm Beach, FL @ Coral Sky Amphitheatre", "June 10 – Tampa, FL @ MIDFLORIDA Amphitheatre",
+      "June 14 – Alpharetta, GA @ Ameris Bank Amphitheatre", "June 17 – Nashville, TN @ Bridgestone Arena"]),
+    ("Defensive Line",                                              # a table of results
+     ["DL Larry Ogunjobi 63 85% 1 tackle (1 combined). 1 sack, 1 TFL, 2 QH.",
+      "DL Myles Garrett 57 77% 1 tackle (1 combined). 3 QH.",
+      "DL Chad Thomas 57 77% 3 tackles (3 combined). 1 sack, 1 TFL, 1 QH, 1 pass defended."]),
+    ("Qualified teams",                                             # one layout of fields, few figures
+     ["England (Group A): 10th appearance", "Czech Republic (Group A): Seventh appearance",
+      "Ukraine (Group B): Third appearance", "Spain (Group F): Eleventh appearance"]),
+])
+def test_boilerplate_classifier_keeps_a_table_of_records_in_and_at_the_end_of_the_article(heading, rows):
+    footer = ["Magazine", "Customer Service", "Buy this issue"]
+    # Inside the article: the table does not split it, so the prose after it stays too.
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE[:2], heading, *rows, *ARTICLE[2:]])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == [*ARTICLE[:2], heading, *rows, *ARTICLE[2:]]
+    # Closing the article: kept with it, while the footer after it goes.
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE, heading, *rows, "Share", *footer])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == [*ARTICLE, heading, *rows]
+
+
+@pytest.mark.parametrize("links", [
+    ["15 Amazing Images of Stars", "11 Fascinating Facts About Our Milky Way Galaxy",
+     "The 11 Biggest Unanswered Questions About Dark Matter"],      # headlines with a number are no records
+    ["Home", "About Me/Contact", "Raising Boys", "Parenting Teens"],  # a menu
+    ["2020 Mini JCW GP is a 300HP monster hatch", "Marcus De Guzman 2019-11-20 17:27:46",
+     "Renault to challenge Xpander, Avanza with 7-seat 2020 Triber", "Marcus De Guzman 2019-11-20 12:57:32"],
+])
+def test_boilerplate_classifier_drops_link_lists_that_are_no_table_after_the_article(links):
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE, *links])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == ARTICLE
+
+
+def _comment_thread():
+    lines = []
+    for user, comment in (
+            ("Milan Griffes", "Any update on how the Blattman et al. follow-up paper will affect the recommendation "
+                              "we made last year, and is there a date by which you expect to have looked at it?"),
+            ("Catherine", "We haven’t yet reviewed the paper, but we plan to consider it as part of our year-end "
+                          "review of cash transfers, which we mentioned in our May blog post on new research."),
+            ("Gary M", "Have you written anything about the trade-off between giving now and investing the money "
+                       "to give it in the future, when the research may have improved a great deal?")):
+        lines += [f"{user} on September 12, 2018 at 4:47 pm said:", comment, comment.replace("the", "a"),
+                  comment.replace("we", "they")]
+    return lines
+
+
+@pytest.mark.parametrize("intro", [
+    ARTICLE[:1],                                                    # one paragraph, lighter than the thread
+    ARTICLE[:2],                                                    # heavy enough on its own
+])
+def test_boilerplate_classifier_keeps_the_article_before_a_heavier_comment_thread(intro):
+    text = "\n".join([*MENU, HEADLINE, "September 10, 2018 | by Catherine", *intro, "Comments", *_comment_thread()])
+    doc = Document.from_raw("a.txt", text)
+    # The header stage records the headline's repeat; the article follows it.
+    start = text.index(HEADLINE)
+    doc.removed.append({"kind": "title", "rule": "title_repeat", "text": HEADLINE,
+                        "raw_start": start, "raw_end": start + len(HEADLINE)})
+    doc = STRIP(doc)
+    kept = [part for part in doc.text.split("\n") if part.strip()]
+    assert all(paragraph in kept for paragraph in intro)
+    assert not any(line in kept for line in _comment_thread())
+
+
+@pytest.mark.parametrize("factor, article_kept", [(4, True), (100, False)])
+def test_boilerplate_classifier_takes_the_far_heavier_run_before_a_headline_repeated_after_the_article(
+        factor, article_kept):
+    card = [HEADLINE.split(" for ")[0], "Ingredients", "8-9 ripe pears, cored and peeled",
+            "Remove from canner and allow to cool, and the jam will set within a day or two of the canning."]
+    text = "\n".join([*MENU, *ARTICLE, *card, *MENU])
+    doc = Document.from_raw("a.txt", text)
+    start = text.index(card[0])
+    doc.removed.append({"kind": "title", "rule": "title_repeat", "text": card[0],
+                        "raw_start": start, "raw_end": start + len(card[0])})
+    config = copy.deepcopy(CONFIG)
+    config["boilerplate"]["classifier"]["before_headline_factor"] = factor
+    doc = boilerplate.build(config)(doc)
+    kept = [part for part in doc.text.split("\n") if part.strip()]
+    assert all(paragraph in kept for paragraph in ARTICLE) is article_kept
+    assert not any(line in kept for line in MENU)
+
+
+def test_boilerplate_check_config_refuses_a_before_headline_factor_below_one():
+    config = copy.deepcopy(CONFIG)
+    config["boilerplate"]["classifier"]["before_headline_factor"] = 0.5
+    with pytest.raises(ConfigError, match="before_headline_factor"):
+        boilerplate.check_config(config)
+
+
+@pytest.mark.parametrize("again, removed", [
+    (" ".join(ARTICLE), True),                                      # the article again as one paragraph
+    (" ".join(ARTICLE) + " Officials declined to comment.", True),  # four of five sentences printed before
+    (" ".join(ARTICLE[1:]) + " Officials declined to comment.", False),  # three of four: new text
+    (ARTICLE[1] + " The visit ended on Thursday with a banquet in the Great Hall of the People.", False),
+    ("Mishustin met both Xi Jinping and Premier Li Qiang during the two days he spent in the Chinese capital.",
+     False),                                                        # one sentence again (a pull quote)
+])
+def test_boilerplate_page_repeat_drops_a_paragraph_whose_sentences_the_page_printed_before(again, removed):
+    metadata = ["Charlie Wood", "2019-11-19T08:57:40+01:00", "500", "250"]
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE, *metadata, again, "international"])))
+    assert (("page_repeat", again) in [(item["rule"], item["text"]) for item in doc.removed]) is removed
+    if removed:
+        # With the copy gone, the metadata around it is furniture after the article.
+        assert [part for part in doc.text.split("\n") if part.strip()] == ARTICLE
+
+
+def test_boilerplate_classifier_keeps_market_figures_closing_a_wire_story():
+    figures = ["Spot gold XAU= added 0.1% to $1,472.19 an ounce.", "Copper CMCU3 rose 0.86% to $5,880.00 a tonne.",
+               "Three-month aluminum on the London Metal Exchange CMAL3 lost 0.06% to $1,737.00 a tonne.",
+               "(Graphic: Global assets in 2019 - here)", "(Graphic: Emerging markets in 2019 - here)"]
+    footer = ["Apps", "Newsletters", "Advertise with Us", "Advertising Guidelines"]
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*ARTICLE, *figures, "Share", *footer])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == [*ARTICLE, *figures]
+
+
+JA_ARTICLE = [
+    "Kindle書籍を読む場合は、一般的にスマホやタブレットなどのモバイル端末で読むことが多いと思います。",
+    "特に困ったのが、起動ショートカットキーに関する設定。",
+    "以下、その手順。",                                              # a short sentence: a character is a word
+    "まずスタートメーニューからkindleのプログラムを探し、右クリック。",
+    "これでようやく元の操作性を取り戻せました。",
+]
+JA_MENU = ["サイトマップ", "プライバシーポリシー", "免責事項", "お問い合わせ", "ソフトウェア一般"]
+JA_LINKS = ["関連記事", "WordPressの記事更新にWindows Live Writerを試してみる", "Speccyのportable版",
+            "日記、雑記 (8)", "Evernote (21)", "クラウドサービスその他 (5)"]
+KO_ARTICLE = [
+    "주말 드라마에서 악녀의 덫에 걸린 주인공의 이야기가 시청자들의 관심을 끌고 있다. "
+    "이유리는 이번 작품에서 새로운 모습을 보여주었다.",
+    "의외로 막장극에 잘 어울리는 배우는 남상미였다. 그녀는 차분한 연기로 극의 중심을 잡았다.",
+    "방송 이후 시청률은 꾸준히 올라 지난주에는 자체 최고 기록을 세웠다.",
+]
+KO_MENU = ["엔터 미디어", "전체뉴스", "TV일반", "드라마", "예능", "영화", "가요"]
+
+
+@pytest.mark.parametrize("menu, article, links", [
+    (JA_MENU, JA_ARTICLE, JA_LINKS),                                # words not separated by spaces
+    (KO_MENU, KO_ARTICLE, KO_MENU[::-1]),                           # a language with no stop-word list
+])
+def test_boilerplate_classifier_finds_the_article_without_stop_words(menu, article, links):
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*menu, *article, *links])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == article
+
+
+@pytest.mark.parametrize("line, cls", [
+    (JA_ARTICLE[0], boilerplate.GOOD),
+    ("以下、その手順。", boilerplate.NEARGOOD),
+    ("WordPressの記事更新にWindows Live Writerを試してみる", boilerplate.SHORT),
+    ("プライバシーポリシー", boilerplate.SHORT),
+])
+def test_boilerplate_classifier_rates_chinese_and_japanese_lines_by_sentence_marks_and_width(line, cls):
+    classifier = boilerplate.LineClassifier(CONFIG["boilerplate"]["classifier"])
+    tokens = boilerplate._TOKEN.findall(line.casefold())
+    assert classifier.rate(line, tokens, boilerplate.stop_words("en"))[0] == cls
+
+
+@pytest.mark.parametrize("line, cls", [
+    # The lead of a story scraped without its final mark: too long for a headline, dense as prose.
+    ("Chelsea have this morning paid the £71.6million fee to the Spanish league to secure the world record "
+     "signing of Athletic Bilbao goalkeeper Kepa Arrizabalaga", boilerplate.NEARGOOD),
+    # Headlines, however long, stay headline-like.
+    ("Man who could barely walk or breathe learns his new feather duvet is to blame", boilerplate.SHORT),
+    ("Alberta energy minister calls for Parliament to return early to end CN Rail strike", boilerplate.SHORT),
+    # Long, but a list of names and figures, not prose.
+    ("Choreographer Jeong Hye Jin, Director Oh Kyeong Taek, Writer Kyeong Min Seon, Composer Kim Cheol Hwan, "
+     "Art Director Park Dong Woo", boilerplate.SHORT),
+])
+def test_boilerplate_classifier_rates_a_long_sentence_without_final_mark_near_good(line, cls):
+    classifier = boilerplate.LineClassifier(CONFIG["boilerplate"]["classifier"])
+    assert classifier.rate(line, boilerplate._TOKEN.findall(line.casefold()), boilerplate.stop_words("en"))[0] == cls
+
+
+def test_boilerplate_classifier_keeps_an_unmarked_lead_before_the_article_and_drops_teasers():
+    lead = ("Chelsea have this morning paid the £71.6million fee to the Spanish league to secure the world record "
+            "signing of Athletic Bilbao goalkeeper Kepa Arrizabalaga")
+    teasers = ["How I Slept with a Dog in Victoria Island For Money - Lagos Girl Talks Bad Romance",
+               "Nigerian Lady Beaten And Disgraced For Allegedly Sleeping With Her Friend's Boyfriend"]
+    doc = STRIP(Document.from_raw("a.txt", "\n".join([*MENU, "LinkNaija August 08, 2018", lead, *ARTICLE,
+                                                      "Tags:", *teasers])))
+    assert [part for part in doc.text.split("\n") if part.strip()] == [lead, *ARTICLE]

@@ -33,6 +33,9 @@ BODY = "Russia and China are set to sign a series of bilateral agreements on Wed
     ("Image: NASA/JPL-Caltech", "photo_label_start"),
     ("Sheikh Mohammed bin Rashid Al Maktoum at the Dubai Airshow. Natalie Naccache | Bloomberg | Getty Images",
      "credit_slash"),
+    ("A cyclist rides next to a blocked petrol plant of Senkata in the outskirts of La Paz, Bolivia, November 19, "
+     "2019. © Reuters / David Mercado", "copyright_credit"),
+    ("The summit of Everest seen from the north side at dawn. (c) Getty Images", "copyright_credit"),
 ])
 def test_captions_finds_image_credits(line, rule):
     assert captions.find_caption(line, RULES)[0] == rule
@@ -48,6 +51,9 @@ def test_captions_finds_image_credits(line, rule):
     "Photos of the meeting were released by the Kremlin on Tuesday, officials said.",
     "Prince Andrew: BT and three universities abandon ties with duke | Sky News",
     "Revenue rose 4% | Shares fell 2% in Frankfurt trading on Tuesday.",
+    "The © sign on the logo was dropped when the brand was sold, the company said.",
+    "© 2019 Associated Press. All Rights Reserved.",                 # a copyright notice, not a caption
+    "Shares rose 3% on Tuesday. © 2019 all rights reserved by the publisher.",
 ])
 def test_captions_leaves_body_lines(line):
     assert captions.find_caption(line, RULES) is None

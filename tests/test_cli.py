@@ -86,6 +86,11 @@ def test_cli_rerun_is_byte_identical_on_one_worker_and_replaces_outputs(seed_run
     (["run", "--input", "seeds/*.txt", "--output", "OUT", "--set", "read.max_bytez=1"], "read.max_bytez"),
     (["run", "--input", "seeds/*.txt", "--output", "OUT", "--frobnicate"], "--frobnicate"),
     (["run", "--output", "OUT"], "--input"),
+    # Beam 2.77's local unbounded mode never finishes a window (docs/runners.md): refused, watch suggested.
+    (["run", "--input", "seeds/*.txt", "--output", "OUT", "--streaming"], "use `newsbeam watch`"),
+    (["run", "--input", "seeds/*.txt", "--output", "OUT", "--streaming", "--runner=FlinkRunner", "--incremental"],
+     "--incremental and --date are for batch runs"),
+    (["watch", "--input", "seeds/*.txt", "--output", "OUT", "--once", "--streaming"], "only for `newsbeam run`"),
     ([], "usage"),
 ])
 def test_cli_bad_command_lines_exit_2_with_one_line(argv, message, tmp_path, capsys):

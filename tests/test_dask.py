@@ -2,7 +2,8 @@
 
 The test starts a scheduler and two worker processes on loopback (127.0.0.1 only) and runs
 ``newsbeam run --runner=DaskRunner --dask_client_address=...``; records and rejected entries must
-equal the local FnApiRunner's line for line (sorted), and the run's accounting must balance.
+equal the local FnApiRunner's line for line (sorted), and the run's accounting must balance. Two fast
+tests pin the translation defects that made the full graph hang (pipeline/dask_runner.py).
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ import random
 import time
 from pathlib import Path
 
+import apache_beam as beam
 import orjson
 import pytest
+from apache_beam.internal import pickler
+from apache_beam.runners.dask.overrides import dask_overrides
 
 import distributed  # requirements-test.lock installs apache-beam[dask]
 
+from pipeline import dask_runner
+from pipeline.config import load_config
+from pipeline.graph import build
 from tests.conftest import SEEDS, run_cli  # noqa: E402
 from tests.test_manifest import frozen_config  # noqa: E402,F401 - fixture
 
@@ -57,9 +64,53 @@ def _compare_runners(input_glob: str, tmp_path: Path, scheduler: str) -> dict[st
     return timings
 
 
-# Known failing (issue 7 stays open): the full graph does not yet complete on Beam 2.77's DaskRunner even
-# with pipeline/dask_runner.py's ParDo translation; kept in `make test-slow` so the defect stays visible.
-@pytest.mark.slow
+def test_translated_graph_stays_bounded(frozen_config):
+    """No partition count compounds through Flatten and CoGroupByKey, and no side input recomputes its
+    upstream: at most one bundle task per ParDo and partition (the graph once held 290 partitions and
+    ~6,700 bundle tasks for 149 ParDos, and never finished on five documents)."""
+    root = beam.Pipeline(runner=dask_runner.DaskRunner())
+    build(root, sorted(str(path) for path in SEEDS.glob("*.txt")), "/nonexistent", load_config(),
+          {"version": "test", "config_hash": "test"})
+    root.replace_all(dask_overrides())
+    visitor = dask_runner._Visitor(npartitions=4)
+    root.visit(visitor)
+    assert max(bag.npartitions for bag in visitor.bags.values()) <= 4
+    pardos = sum(isinstance(node.transform, beam.ParDo) for node in visitor.bags)
+    (leaf,) = visitor.leaves()
+    bundles = [key for key in dict(leaf.__dask_graph__())
+               if isinstance(key, tuple) and key[0].startswith("_run_bundle-")]
+    assert len(bundles) <= 4 * pardos
+
+
+class _HoldsFile(beam.DoFn):
+    """Keeps its file object from setup on, closed or not, as WriteToFiles' writers do."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._file = None
+
+    def setup(self) -> None:
+        self._file = open(self._path, "ab")
+
+    def process(self, element: int):
+        self._file.write(b"x")
+        yield element
+
+    def teardown(self) -> None:
+        self._file.close()
+
+
+def test_bundles_leave_their_step_picklable(tmp_path):
+    """Dask shares a ParDo's step among the bundles of a worker and pickles it again for another worker;
+    a bundle that left a file object in it made that transfer fail and the run hang."""
+    fn = _HoldsFile(str(tmp_path / "held"))
+    step = dask_runner._Step(pickler.dumps((fn, [], {})), "Hold", None, [])
+    assert dask_runner._run_bundle([1, 2], step) == [1, 2]
+    assert dask_runner._run_bundle([3], step) == [3]
+    assert pickler.loads(pickler.dumps(step)) == step
+    assert (tmp_path / "held").read_bytes() == b"xxx"
+
+
 def test_dask_seed_records_equal_direct_runner(tmp_path, dask_scheduler, frozen_config):
     _compare_runners(str(SEEDS / "*.txt"), tmp_path, dask_scheduler)
     assert len(_lines(tmp_path / "dask", "records")) + len(_lines(tmp_path / "dask", "rejected")) == 5

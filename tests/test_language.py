@@ -81,6 +81,25 @@ def test_language_stage_lists_foreign_paragraphs_with_raw_offsets(config):
     assert raw[span["raw_start"]:span["raw_end"]] == SPANISH
 
 
+@pytest.mark.parametrize("paragraph, share", [(ENGLISH, 0.3), (SPANISH, 0.0), (GERMAN, 0.0), (FRENCH, 0.0),
+                                              ("Pembuat Film Fitna Dirikan Partai Islam Di Eropa", 0.0)])
+def test_language_common_share_separates_english_from_other_languages(config, paragraph, share):
+    english = frozenset(language.top_n_list("en", config["language"]["common_words"]["top"]))
+    measured = language.common_share(paragraph, english)
+    assert measured >= share if share else measured < config["language"]["common_words"]["min_share"]
+
+
+def test_language_stage_asks_langdetect_only_about_paragraphs_not_plainly_english(config):
+    asked = []
+    detector = LanguageDetector(seed=0, max_chars=10000).detect
+    english = frozenset(language.top_n_list("en", 300))
+    doc = Document.from_raw("mixed.txt", f"{ENGLISH}\n\n{GERMAN}\n\n{ENGLISH}\n\n{FRENCH}\n")
+    spans = language.foreign_paragraphs(doc, "en", lambda text: asked.append(text) or detector(text), 60, 0.9,
+                                        english, 0.3)
+    assert asked == [GERMAN, FRENCH]
+    assert [span["language"] for span in spans] == ["de", "fr"]
+
+
 @pytest.mark.parametrize("text, code", [(ENGLISH + "\n\n" + ENGLISH, "en"), (GERMAN + "\n\n" + GERMAN, "de")])
 def test_language_stage_single_language_has_no_spans(config, text, code):
     doc = language.build(config)(Document.from_raw("one.txt", text))
@@ -101,4 +120,11 @@ def test_language_check_config_paragraph_threshold(config):
     bad = copy.deepcopy(config)
     bad["language"]["min_paragraph_letters"] = bad["language"]["min_letters"] - 1
     with pytest.raises(ConfigError, match="min_paragraph_letters"):
+        language.check_config(bad)
+
+
+def test_language_check_config_names_a_language_without_a_word_list(config):
+    bad = copy.deepcopy(config)
+    bad["language"]["common_words"]["languages"] = ["en", "xq"]
+    with pytest.raises(ConfigError, match="language.common_words.languages.*'xq'"):
         language.check_config(bad)

@@ -1,12 +1,11 @@
 """Property tests over every pure per-document stage, on generated text.
 
-`make test` runs the default profile (200 cases per property); `make test-slow` runs the slow profile
-(10,000 cases per property; the `slow` copies below exist so that mode also reaches the stages).
+`make test` runs the default profile (200 cases per property); `make test-slow` runs every property test
+of the suite (marked `property` in conftest.py) under the slow profile, 10,000 cases each.
 """
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipeline.config import load_config
@@ -109,17 +108,3 @@ def test_properties_repair_offsets_index_the_text_and_repair_is_idempotent(text)
 @given(DOCUMENT)
 def test_properties_language_never_raises_and_spans_index_the_text(text):
     _check_language(text)
-
-
-@pytest.mark.slow
-@PROFILE
-@given(DOCUMENT)
-def test_properties_slow_cleaning(text):
-    _check_cleaning(text)
-
-
-@pytest.mark.slow
-@PROFILE
-@given(DOCUMENT)
-def test_properties_slow_repair(text):
-    _check_repair(text)

@@ -86,3 +86,28 @@ def test_read_transform_reads_plain_gz_and_rejects_bad_files(tmp_path):
         assert_that(out[REJECTED] | beam.Map(lambda r: (r.source.rsplit("/", 1)[1], r.stage, r.reason)),
                     equal_to([("broken.txt.gz", "read", "corrupt_gzip"), ("big.txt", "read", "too_large"),
                               ("empty.txt", "read", "empty")]), label="CheckRejected")
+
+
+def test_read_streams_a_jsonl_feed_larger_than_the_file_limit(tmp_path):
+    # read.max_bytes bounds each line: a 3 kB feed of small records is read whole, an over-long
+    # line is one rejection, and a feed whose gzip stream breaks keeps the lines before the damage.
+    line = b'{"text": "%s"}\n' % NEWS.encode()
+    feed = line * 25 + b'{"text": "' + b"x" * 2000 + b'"}\n' + line
+    (tmp_path / "feed.jsonl").write_bytes(feed)
+    packed = gzip.compress(b"".join(b'{"text": "%s %d"}\n' % (NEWS.encode(), n) for n in range(200)))
+    (tmp_path / "broken.jsonl.gz").write_bytes(packed[:len(packed) // 2])
+    with local_pipeline() as p:
+        out = p | ReadDocuments(str(tmp_path / "*"), CONFIG)
+        assert_that(out[DOCS] | beam.Map(lambda d: d.source.rsplit("/", 1)[1])
+                    | beam.Filter(lambda name: name.startswith("feed.jsonl:")) | beam.Map(lambda name: name[11:]),
+                    equal_to([str(n) for n in [*range(1, 26), 27]]), label="CheckFeed")
+        assert_that(out[REJECTED] | beam.Map(lambda r: (r.source.rsplit("/", 1)[1], r.reason)),
+                    equal_to([("feed.jsonl:26", "too_large"), ("broken.jsonl.gz", "corrupt_gzip")]),
+                    label="CheckRejected")
+
+
+def test_read_jsonl_lines_must_be_utf8():
+    data = b'{"text": "caf\xe9 story"}\n' + '{"text": "Neue Geschichte"}'.encode("utf-16-le")
+    items = list(documents_from_bytes("feed.jsonl", data, CONFIG))
+    assert [(item.source, getattr(item, "reason", None)) for item in items] == [
+        ("feed.jsonl:1", "undecodable"), ("feed.jsonl:2", "undecodable")]

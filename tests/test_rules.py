@@ -1,6 +1,7 @@
 import pytest
 
 from transforms.errors import ConfigError
+from transforms import rules
 from transforms.rules import compile_rule
 
 
@@ -23,3 +24,23 @@ def test_rules_refuse_invalid_or_catastrophic_patterns_naming_the_rule(pattern, 
         compile_rule(pattern, "boilerplate.rules.my_rule")
     assert error.value.key == "boilerplate.rules.my_rule"
     assert fragment in str(error.value)
+
+
+class _Stalled:
+    """A pattern whose first search times out (the process was descheduled), then runs at once."""
+
+    def __init__(self, stalls: int) -> None:
+        self.stalls = stalls
+
+    def search(self, text: str, timeout: float):
+        if self.stalls:
+            self.stalls -= 1
+            raise TimeoutError("regex timed out")
+        return None
+
+
+@pytest.mark.parametrize("stalls, too_slow", [(0, False), (1, False), (2, True)])
+def test_rules_probe_judges_a_timeout_by_cpu_time_not_a_stretched_wall_clock(stalls, too_slow):
+    # A loaded machine can stretch any search past the wall-clock timeout once; only a pattern that
+    # also runs out of ten times the time is catastrophic.
+    assert rules._too_slow(_Stalled(stalls), "a" * 100) is too_slow

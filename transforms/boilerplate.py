@@ -6,13 +6,18 @@
    near-good, short or bad, then short and near-good lines take the class of their neighbours, so
    subheads, short quotes and one-sentence paragraphs between article lines stay while menus,
    link lists and footers around the article go. (jusText itself needs an HTML tree; the
-   neighbour rules are re-implemented here over lines.) Last, the article block is the run of
+   neighbour rules are re-implemented here over lines.) A page in none of the stop-word languages,
+   and a line written without spaces between words (Chinese, Japanese), is rated by its sentence
+   marks instead, a Chinese character or kana counting as a word. Last, the article block is the run of
    lines with the most prose net of the furniture in it (maximum subarray, as in Body Text
-   Extraction), so teasers, comment threads and footers outside it go even when they read as prose.
+   Extraction), so teasers, comment threads and footers outside it go even when they read as prose;
+   tables and lists of records (rows holding figures or one layout of fields) inside or closing
+   the article cost nothing, so they stay with it.
 3. Corpus-learned repeats (C4's cross-document idea): :class:`RepeatedLines` counts, over the
    whole input, in how many documents of one source each short line occurs; lines found in at
    least ``min_documents`` documents of the same source are boilerplate for this run. Within one
-   page, a sentence printed twice (a gallery caption, a teaser) loses its second copy.
+   page, a sentence printed twice (a gallery caption, a teaser) loses its second copy, and so does
+   a paragraph whose sentences were nearly all printed before (the article again in metadata).
 """
 
 from __future__ import annotations
@@ -39,10 +44,22 @@ STAGE = "boilerplate"
 _EDGE_PUNCT = " \t:.…|•·›»>-–—*[]()"
 _SPACE = re.compile(r"\s+")
 _TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+# A final sentence mark, also the full-width ones of Chinese and Japanese ("。", "！", "？").
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
 _QUOTE = re.compile(r"[\"“”«»„]")
 
 GOOD, NEARGOOD, SHORT, BAD = "good", "neargood", "short", "bad"
+
+# Chinese characters and Japanese kana: each carries about a word, so a line of them is as long as
+# one of WIDE_CHARS as many letters of a script written with spaces.
+_WIDE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_LETTER = regex.compile(r"\p{L}")
+WIDE_CHARS = 3
+
+
+def _width(text: str) -> int:
+    """The length of a line in characters, a Chinese character or kana counting WIDE_CHARS."""
+    return len(text) + (WIDE_CHARS - 1) * len(_WIDE.findall(text))
 
 
 def _stop_words_file(code: str) -> Path:
@@ -145,9 +162,14 @@ class LineClassifier:
         self.stopwords_low: float = section["stopwords_low"]
         self.stopwords_high: float = section["stopwords_high"]
         self.prose_min_words: int = section["prose_min_words"]
+        self.stopwords_coverage: float = section["stopwords_coverage"]
+        self.unmarked_min_words: int = section["unmarked_min_words"]
         self.line_cost: int = section["line_cost"]
         self.block_share: float = section["block_share"]
         self.keep_in_block: frozenset[str] = frozenset(section["keep_in_block"])
+        self.record_rows: int = section["record_rows"]
+        self.article_min_chars: int = section["article_min_chars"]
+        self.before_headline_factor: float = section["before_headline_factor"]
 
     def stop_list(self, tokens: list[list[str]]) -> frozenset[str]:
         """The stop-word list covering most tokens of the page (first listed language on a tie)."""
@@ -155,21 +177,35 @@ class LineClassifier:
         best = max(self.stop_words, key=lambda item: sum(counts[token] for token in counts.keys() & item[1]))
         return best[1]
 
-    def rate(self, text: str, tokens: list[str], stop_words: frozenset[str]) -> tuple[str, str]:
-        """``(class, feature)`` of one line on its own."""
+    def rate(self, text: str, tokens: list[str], stop_words: frozenset[str] | None) -> tuple[str, str]:
+        """``(class, feature)`` of one line on its own.
+
+        When ``stop_words`` is None (the page is in no listed language) or the line is mostly
+        Chinese characters or kana (words not separated by spaces, so not countable), a line
+        ending in a sentence mark counts as dense prose and any other line as having no stop words.
+        """
         if not tokens:
             return BAD, "no_words"
-        density = sum(token in stop_words for token in tokens) / len(tokens)
         sentence = bool(_SENTENCE_END.search(text))
-        if len(text) < self.length_low:
+        wide = len(_WIDE.findall(text))
+        if stop_words is None or (wide and 2 * wide >= len(_LETTER.findall(text))):
+            density = self.stopwords_high if sentence else 0.0
+        else:
+            density = sum(token in stop_words for token in tokens) / len(tokens)
+        if _width(text) < self.length_low:
             # A short line that reads as a sentence (final mark, enough words and stop words) is
             # prose — a one-sentence paragraph or a short quote — and only its context can drop it.
             # A sentence ending in a colon announces a list or a quote ("The new rules are:").
-            if ((sentence or text.endswith(":")) and len(tokens) >= self.prose_min_words
+            # (A Chinese character or kana counts as a word.)
+            if ((sentence or text.endswith(("：", ":"))) and len(tokens) + wide >= self.prose_min_words
                     and density >= self.stopwords_low):
                 return NEARGOOD, "short_sentence"
             return SHORT, "short"
-        if not sentence and len(text) < self.length_high:
+        if not sentence and _width(text) < self.length_high:
+            if len(tokens) >= self.unmarked_min_words and density >= self.stopwords_high:
+                # Too long for a headline and as dense as prose: a sentence that lost its final
+                # mark (a lead or a caption scraped without it); its neighbours decide.
+                return NEARGOOD, "unmarked_sentence"
             # Headline-like (link titles, subheads): kept only inside the article.
             return SHORT, "headline"
         if density >= self.stopwords_high:
@@ -188,7 +224,11 @@ class LineClassifier:
         ``furniture`` are lines that follow any line a rule removed: no list runs past one.
         """
         tokens = [_TOKEN.findall(text.casefold()) for text in texts]
-        stop_words = self.stop_list(tokens)
+        stop_words: frozenset[str] | None = self.stop_list(tokens)
+        counts = Counter(token for line in tokens for token in line)
+        if sum(counts[token] for token in counts.keys() & stop_words) < self.stopwords_coverage * counts.total():
+            # Hardly a stop word on the page: it is in none of the languages (Korean, Arabic, ...).
+            stop_words = None
         rated = [self.rate(text, line_tokens, stop_words) for text, line_tokens in zip(texts, tokens)]
         initial = [cls for cls, _ in rated]
         if GOOD not in initial:
@@ -209,10 +249,15 @@ class LineClassifier:
         maximum-subarray idea of Finn et al.'s Body Text Extraction, on lines). A table, a list or
         an embed inside the article costs less than the prose around it earns, so the article is
         not split there, while a stretch of menus or link titles cuts off teasers and footers
-        beyond it. The article is the first run from ``start`` (after the repeated headline)
+        beyond it. Lists announced by a colon and tables of records (:func:`_record_runs`) cost
+        nothing. The article is the first run from ``start`` (after the repeated headline)
         weighing at least ``block_share`` of the heaviest, joined with each neighbouring run that
-        earns more than the lines between cost; nothing spans a break. Inside it, lines whose own
-        class is in ``keep_in_block`` are kept; good lines outside it are dropped.
+        earns more than the lines between cost; nothing spans a break. Runs after the first break
+        (a comment thread) are not candidates when ``article_min_chars`` of prose come before it,
+        and runs before ``start`` are when they outweigh those after it ``before_headline_factor``
+        times (the headline was printed again after the article). Inside it, lines whose own
+        class is in ``keep_in_block`` are kept, and so are the rows of its lists and tables; good
+        lines outside it are dropped.
         """
         scores: list[int] = []
         # A line ending in a colon and the items of the list it announces (tour dates, steps,
@@ -220,21 +265,43 @@ class LineClassifier:
         # from its end.
         listed = [False] * len(final)
         announced = False
-        for i, cls in enumerate(final):
+        for i in range(len(final)):
             if i in breaks or i in furniture or initial[i] in (GOOD, BAD):
                 announced = False
-            if texts[i].endswith(":") and initial[i] != BAD:
+            if texts[i].endswith((":", "：")) and initial[i] != BAD:
                 announced = True
             listed[i] = announced
+        for first, last in _record_runs(texts, initial, breaks | furniture, self.record_rows):
+            # A table or a list of records (tour dates, results, prices) costs nothing either, nor
+            # does its heading, the short line right before it ("Tour dates", "Defensive line").
+            if first > 0 and initial[first - 1] == SHORT and first not in breaks | furniture:
+                first -= 1
+            for i in range(first, last + 1):
+                listed[i] = True
+        for i, cls in enumerate(final):
             if initial[i] in (GOOD, NEARGOOD) and cls == GOOD:
-                scores.append(len(texts[i]))
+                scores.append(_width(texts[i]))
             else:
-                scores.append(0 if announced else -self.line_cost)
-        segments = _segments(scores, start, breaks) or _segments(scores, 0, breaks)
+                scores.append(0 if listed[i] else -self.line_cost)
+        segments = _segments(scores, start, breaks)
+        # The article comes before its comment thread: when at least article_min_chars of prose
+        # follow the headline before the first end-of-article marker, no run after that marker is
+        # taken for the article (one may still join it).
+        closing = min((i for i in breaks if i > start), default=len(scores))
+        candidates = segments
+        if start and any(last < closing and score >= self.article_min_chars for score, _, last in segments):
+            candidates = [segment for segment in segments if segment[2] < closing]
+        # A page may repeat its headline after the article (a recipe card, a related link): a run
+        # before the repeat weighing before_headline_factor times the heaviest after it is the article.
+        before = _segments(scores[:start], 0, breaks) if start else []
+        if before and (not candidates or max(score for score, _, _ in before)
+                       > self.before_headline_factor * max(score for score, _, _ in candidates)):
+            segments, candidates = before + segments, before
         if not segments:
             return
-        heaviest = max(score for score, _, _ in segments)
-        main = next(k for k, segment in enumerate(segments) if segment[0] >= self.block_share * heaviest)
+        heaviest = max(score for score, _, _ in candidates)
+        main = segments.index(next(segment for segment in candidates
+                                   if segment[0] >= self.block_share * heaviest))
 
         def joins(left: int, right: int, other: int) -> bool:
             """Whether segment ``other`` (``left`` or ``right``) earns more than the gap to it costs."""
@@ -252,11 +319,45 @@ class LineClassifier:
             last += 1
         for i, cls in enumerate(final):
             if first <= i <= last:
-                if cls != GOOD and initial[i] in self.keep_in_block:
+                # A table row stays even when it rated bad alone (figures, few stop words).
+                if cls != GOOD and (initial[i] in self.keep_in_block or listed[i]):
                     final[i] = GOOD
             elif cls == GOOD:
                 final[i] = BAD
                 features[i] = "off_block"
+
+
+_DIGIT = re.compile(r"\d")
+# What separates the fields of a record: "June 9 – Tampa, FL @ Amphitheatre", "VIP : 60,000₩", "63 85%".
+_FIELD_MARK = re.compile(r"[–—:@|%$€£¥₩/()\[\]]| - ")
+
+
+def _record_runs(texts: list[str], initial: list[str], stops: frozenset[int] | set[int],
+                 least: int) -> list[tuple[int, int]]:
+    """``(first, last)`` of each run of at least ``least`` consecutive record lines.
+
+    A record line is not good prose on its own (near-good, short, headline-like or few stop words),
+    has at least three words and marks off fields (a dash, colon, @, %, currency, slash or bracket); a run of
+    them is a table or a list of records when most of its lines hold a figure (dates, scores,
+    prices) or share one layout of field marks ("Spain (Group F): 11th appearance"), so neither
+    a menu nor a list of headlines is one. No run crosses a line in ``stops`` (after a removed
+    furniture line or an end-of-article marker).
+    """
+    runs: list[tuple[int, int]] = []
+    first = None
+    for i, text in enumerate(texts + [""]):
+        record = (i < len(texts) and initial[i] != GOOD and len(text.split()) >= 3
+                  and _FIELD_MARK.search(text) is not None)
+        if first is not None and (not record or i in stops):
+            rows = texts[first:i]
+            layouts = Counter("".join(_FIELD_MARK.findall(row)) for row in rows)
+            if len(rows) >= least and 2 * max(sum(_DIGIT.search(row) is not None for row in rows),
+                                               layouts.most_common(1)[0][1]) >= len(rows):
+                runs.append((first, i - 1))
+            first = None
+        if record and first is None:
+            first = i
+    return runs
 
 
 def _nearest(classes: list[str], skip: tuple[str, ...], step: int) -> list[str]:
@@ -403,6 +504,7 @@ class Boilerplate:
         self.classifier = LineClassifier(section["classifier"])
         self.repeats = section["repeats"]
         self.page_repeat_min_words: int = section["repeats"]["page_min_words"]
+        self.page_sentence_share: float = section["repeats"]["page_sentence_share"]
 
     def strip(self, doc: Document, repeated: Mapping[str, int]) -> Document:
         found: list[Removal] = []
@@ -411,6 +513,7 @@ class Boilerplate:
         furniture: set[int] = set()
         group = source_group(doc) if repeated else ""
         seen: set[str] = set()
+        seen_sentences: set[str] = set()
         for line in lines(doc.text):
             if line.blank:
                 continue
@@ -421,9 +524,14 @@ class Boilerplate:
                 rule = "corpus_repeat"
             if rule is None and len(text.split()) >= self.page_repeat_min_words:
                 # A whole sentence printed twice on one page is a gallery caption or a teaser
-                # repeating the article, never new text: its first occurrence stays.
-                rule = "page_repeat" if key in seen else None
+                # repeating the article, never new text: its first occurrence stays. So is a
+                # line of sentences at least page_sentence_share of which the page printed
+                # before (the article again as one paragraph in the page's metadata).
+                parts = _sentences(key)
+                again = len(parts) >= 2 and len(parts & seen_sentences) >= self.page_sentence_share * len(parts)
+                rule = "page_repeat" if key in seen or again else None
                 seen.add(key)
+                seen_sentences.update(parts)
             if rule is not None:
                 found.append(Removal(*content_span(line), "boilerplate", rule))
                 furniture.add(len(rest))
@@ -440,6 +548,14 @@ class Boilerplate:
                     found.append(Removal(*content_span(line), "boilerplate", f"classifier:{feature}"))
         remove(doc, found)
         return doc
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+")
+
+
+def _sentences(normalised: str) -> set[str]:
+    """The sentences of a line's comparison form that have at least three words."""
+    return {part.strip(_EDGE_PUNCT) for part in _SENTENCE_SPLIT.split(normalised) if len(part.split()) >= 3}
 
 
 def _after_headline(doc: Document, rest: list[Line]) -> int:
@@ -474,6 +590,8 @@ def check_config(config: Mapping[str, Any]) -> None:
             raise ConfigError("boilerplate.classifier.languages", f"spaCy has no stop-word list for {code!r}")
     if not 0 < classifier["length_low"] <= classifier["length_high"]:
         raise ConfigError("boilerplate.classifier.length_low", "must be positive and at most length_high")
+    if classifier["before_headline_factor"] < 1:
+        raise ConfigError("boilerplate.classifier.before_headline_factor", "must be at least 1")
     if not 0 <= classifier["stopwords_floor"] <= classifier["stopwords_low"] <= classifier["stopwords_high"] <= 1:
         raise ConfigError("boilerplate.classifier.stopwords_low",
                           "need 0 <= stopwords_floor <= stopwords_low <= stopwords_high <= 1")

@@ -294,10 +294,15 @@ class ResolveVariants(beam.PTransform):
 
     def expand(self, docs):
         min_similarity = self._min_similarity
+        all_counts = beam.combiners.ToDict()
+        windowed = docs.windowing.windowfn != beam.window.GlobalWindows()
+        if windowed:
+            # A streaming run: one map per window, none for a window without person names.
+            all_counts = all_counts.without_defaults()
         mapping = (docs
                    | "PersonNames" >> beam.FlatMap(person_names)
                    | "CountNames" >> beam.combiners.Count.PerElement()
-                   | "AllCounts" >> beam.combiners.ToDict()
+                   | "AllCounts" >> all_counts
                    | "VariantMap" >> beam.Map(variant_map, min_similarity))
-        return docs | "ApplyVariants" >> DocumentStage(VARIANTS_STAGE, build_variants, self._config,
-                                                       beam.pvalue.AsSingleton(mapping))
+        view = beam.pvalue.AsSingleton(mapping, default_value={}) if windowed else beam.pvalue.AsSingleton(mapping)
+        return docs | "ApplyVariants" >> DocumentStage(VARIANTS_STAGE, build_variants, self._config, view)

@@ -4,7 +4,7 @@ A credit is recognised by a grammar, not one pattern per site: slash- (or bar-) 
 each a short run of capitalised names, gazetteer agencies/photo words and connectors
 ("Sputnik/Alexander Astafyev/via REUTERS", "REUTERS/Thomas Peter/Pool", "Natalie Naccache | Bloomberg |
 Getty Images"), found at the end of a line in brackets, bare after the last sentence, or after a
-label ("PHOTO: REUTERS"). A bracketed wire tag alone ("(Reuters)") is not a caption: it is a
+label ("PHOTO: REUTERS", "© Reuters / David Mercado"). A bracketed wire tag alone ("(Reuters)") is not a caption: it is a
 dateline's business. Written by hand because no library parses photo credits in plain text.
 """
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
 import numpy as np
 import regex
 from datasketch import MinHash
@@ -226,9 +227,14 @@ class Components(beam.PTransform):
     """
 
     def expand(self, edges):
+        union_find = beam.CombineGlobally(_ForestFn())
+        if edges.windowing.windowfn != GlobalWindows():
+            # Windowed (a streaming run): one forest per window, and none for a window without edges
+            # (the default, an empty forest, labels nothing, so this is the same result).
+            union_find = union_find.without_defaults()
         return (edges
                 | "EdgeEnds" >> beam.Keys()
-                | "UnionFind" >> beam.CombineGlobally(_ForestFn())
+                | "UnionFind" >> union_find
                 | "ToMembers" >> beam.FlatMap(_members)
                 | "Spread" >> beam.Reshuffle())
 

@@ -8,8 +8,11 @@ each in a DoFn whose failures become rejected entries.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import gzip
+import io
 import zlib
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Iterator, Mapping, Sequence
 
 import apache_beam as beam
 import orjson
@@ -101,23 +104,59 @@ def is_jsonl(path: str, extensions: list[str]) -> bool:
 
 def documents_from_bytes(path: str, data: bytes, config: Mapping[str, Any]) -> Iterator[Document | Rejection]:
     """All documents (or rejections) in one file's bytes: one per file, or one per JSONL line."""
+    if is_jsonl(path, config["jsonl_extensions"]):
+        yield from jsonl_documents(path, io.BytesIO(data), config["max_bytes"])
+        return
     try:
         text, encoding = decode(data, config["legacy_max_chaos"])
     except Reject as refusal:
         yield Rejection(path, STAGE, refusal.reason, refusal.detail)
         return
-    text = _normalise_newlines(text)
-    if not is_jsonl(path, config["jsonl_extensions"]):
-        yield Document.from_raw(path, text, encoding)
-        return
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            yield _jsonl_document(f"{path}:{number}", line, encoding, config["max_bytes"])
+    yield Document.from_raw(path, _normalise_newlines(text), encoding)
 
 
-def _jsonl_document(source: str, line: str, encoding: str, max_bytes: int) -> Document | Rejection:
-    if len(line) > max_bytes:
-        return Rejection(source, STAGE, "too_large", f"JSONL line of {len(line)} characters > {max_bytes}")
+def jsonl_documents(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[Document | Rejection]:
+    """One document (or rejection) per line of a JSONL stream, read line by line.
+
+    ``max_bytes`` bounds each line, not the file: a feed of any size streams through one worker's
+    memory a line at a time. JSON Lines is UTF-8 by definition, so each line is decoded as UTF-8."""
+    for number, line in enumerate(_bounded_lines(handle, max_bytes), start=1):
+        source = f"{path}:{number}"
+        if line is None:
+            yield Rejection(source, STAGE, "too_large", f"JSONL line of more than {max_bytes} bytes (read.max_bytes)")
+            continue
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
+        if not line.strip():
+            continue
+        if b"\x00" in line:
+            yield Rejection(source, STAGE, "undecodable", "NUL bytes in a JSONL line (JSON Lines must be UTF-8)")
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield Rejection(source, STAGE, "undecodable", f"invalid UTF-8 ({error.reason}) at byte {error.start}")
+            continue
+        yield _jsonl_document(source, text)
+
+
+def _bounded_lines(handle: BinaryIO, max_bytes: int) -> Iterator[bytes | None]:
+    """The stream's lines without their line ends; None for a line over ``max_bytes``, which is skipped
+    without being held in memory."""
+    while True:
+        line = handle.readline(max_bytes + 2)
+        if not line:
+            return
+        body = line.rstrip(b"\r\n")
+        if len(body) <= max_bytes:
+            yield body
+            continue
+        while line and not line.endswith(b"\n"):
+            line = handle.readline(1 << 20)
+        yield None
+
+
+def _jsonl_document(source: str, line: str) -> Document | Rejection:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as error:
@@ -127,7 +166,7 @@ def _jsonl_document(source: str, line: str, encoding: str, max_bytes: int) -> Do
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         return Rejection(source, STAGE, "missing_text", "field 'text' absent, empty or not a string")
-    doc = Document.from_raw(source, _normalise_newlines(text), encoding)
+    doc = Document.from_raw(source, _normalise_newlines(text), "utf-8")
     if obj.get("id") is not None:
         doc.id = str(obj["id"])
     if isinstance(obj.get("url"), str):
@@ -180,18 +219,28 @@ class _ReadFn(beam.DoFn):
     def _items(self, readable: fileio.ReadableFile, path: str) -> Iterator[Document | Rejection]:
         max_bytes = self._config["max_bytes"]
         gzipped = path.lower().endswith(".gz")
+        # .gz is decompressed here, not by Beam, whose reader returns a truncated stream's prefix
+        # without an error; other compressions (.bz2, .zst, ...) are Beam's.
+        kind = CompressionTypes.UNCOMPRESSED if gzipped else CompressionTypes.AUTO
         try:
+            if is_jsonl(path, self._config["jsonl_extensions"]):
+                # Streamed: read.max_bytes bounds each line, and the file may be of any size.
+                with readable.open(compression_type=kind) as raw, \
+                        (gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else contextlib.nullcontext(raw)) as handle:
+                    yield from jsonl_documents(path, handle, max_bytes)
+                return
             if not gzipped and readable.metadata.size_in_bytes > max_bytes:
                 raise Reject("too_large", f"{readable.metadata.size_in_bytes} bytes > {max_bytes} (read.max_bytes)")
-            # .gz is decompressed here, not by Beam, whose reader returns a truncated stream's
-            # prefix without an error; other compressions (.bz2, .zst, ...) are Beam's.
-            kind = CompressionTypes.UNCOMPRESSED if gzipped else CompressionTypes.AUTO
             with readable.open(compression_type=kind) as handle:
                 data = read_limited(handle, max_bytes)
             if gzipped:
                 data = gunzip(data, max_bytes)
         except Reject as refusal:
             yield Rejection(path, STAGE, refusal.reason, refusal.detail)
+            return
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            # Raised by a JSONL feed's gzip stream; the lines before the damage were already read.
+            yield Rejection(path, STAGE, "corrupt_gzip", f"{type(error).__name__}: {error}")
             return
         except OSError as error:
             yield Rejection(path, STAGE, "unreadable", f"{type(error).__name__}: {error.strerror or error}")
@@ -204,19 +253,34 @@ class ReadDocuments(beam.PTransform):
 
     The files are redistributed before reading so that all workers share the work, and the
     documents after reading, so that one large JSONL file does not stay on one worker.
+
+    With ``streaming`` (the config's ``streaming`` section) the glob is polled every
+    ``poll_seconds`` instead (``fileio.MatchContinuously``: each path is read once, stamped with
+    the time of the poll that found it), and the files, so both outputs, go into fixed windows of
+    ``window_seconds``: every aggregate downstream is then per window.
     """
 
-    def __init__(self, pattern: str | Sequence[str], config: Mapping[str, Any]) -> None:
+    def __init__(self, pattern: str | Sequence[str], config: Mapping[str, Any],
+                 streaming: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         # A list of patterns (or exact paths) is how incremental runs read only the new files.
         self._patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         self._config = config
+        self._streaming = streaming
+        if streaming is not None and len(self._patterns) != 1:
+            raise ValueError("a streaming read polls exactly one glob")
 
     def expand(self, pbegin):
+        if self._streaming is None:
+            files = pbegin | "MatchFiles" >> (beam.Create(self._patterns)
+                                              | fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW_IF_WILDCARD))
+        else:
+            files = (pbegin
+                     | "MatchContinuously" >> fileio.MatchContinuously(
+                         self._patterns[0], interval=float(self._streaming["poll_seconds"]))
+                     | "WindowFiles" >> beam.WindowInto(beam.window.FixedWindows(self._streaming["window_seconds"])))
         outputs = (
-            pbegin
-            | "MatchFiles" >> (beam.Create(self._patterns)
-                               | fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW_IF_WILDCARD))
+            files
             | "SpreadFiles" >> beam.Reshuffle()
             | "OpenFiles" >> fileio.ReadMatches()
             | "ReadFiles" >> beam.ParDo(_ReadFn(self._config)).with_outputs(REJECTED, main=DOCS))
@@ -228,3 +292,7 @@ def check_config(config: Mapping[str, Any]) -> None:
     section = config["read"]
     if section["max_bytes"] < 1:
         raise ConfigError("read.max_bytes", "must be a positive number of bytes")
+    streaming = config["streaming"]
+    if streaming["window_seconds"] < streaming["poll_seconds"]:
+        raise ConfigError("streaming.window_seconds",
+                          f"must be at least streaming.poll_seconds ({streaming['poll_seconds']})")

@@ -2,7 +2,8 @@
 
 ``build(config)`` returns the per-document function run by :class:`transforms.stage.DocumentStage`;
 its optional second argument is the run's shared names (:class:`transforms.repair_glued.CorpusNames`,
-as ``beam.pvalue.AsDict``). Enabled kinds run in a fixed order, each a pass over the current text;
+as ``beam.pvalue.AsDict``). Enabled kinds run in a fixed order, each a pass over the current text
+(repeated while a later pass changed the text, machine-translation evidence read last, once);
 every edit is appended to ``doc.repairs`` as ``{kind, before, after, start}`` in the order applied,
 ``start`` being where the edit now sits in the final text (earlier records are shifted when a later
 pass edits before them; where a later edit falls inside an earlier one's output, the earlier record
@@ -26,7 +27,8 @@ STAGE = "repair"
 # machine-translation patterns see "Nations there Shanghai".
 KINDS = ("encoding", "punctuation", "glued_word", "mt_artifact")
 # A pass that asks for it (candidates held back, or edits that may expose more) runs again on its own
-# output, at most this many times in all, so that repairing repaired text changes nothing.
+# output, and the sequence of passes again after a later pass changed the text, at most this many
+# times each, so that repairing repaired text changes nothing.
 MAX_ROUNDS = 3
 
 
@@ -63,6 +65,8 @@ def build(config: Mapping[str, Any]) -> Callable[..., Document]:
     settings = config["repair"]
     rules = config["files"][settings["rules_file"]]
     passes = _passes(settings, rules)
+    shaping = [(kind, run) for kind, run in passes if kind != "mt_artifact"]
+    reading = [(kind, run) for kind, run in passes if kind == "mt_artifact"]
     protector = Protector(rules["protected"])
     zipf = zipf_table()
     word_zipf, min_share = settings["english_word_min_zipf"], settings["english_min_share"]
@@ -75,14 +79,29 @@ def build(config: Mapping[str, Any]) -> Callable[..., Document]:
         tokens: Counter | None = Counter(TOKEN_RE.findall(doc.text))
         english = english_share(tokens, common, zipf, word_zipf, word_length) >= min_share
         evidence: list[dict[str, Any]] = []
-        for kind, run in passes:
+
+        def run_pass(kind: str, run: RepairPass) -> bool:
+            """Run one pass to its own fixed point; whether it changed the text."""
+            nonlocal tokens
+            changed = False
             for _ in range(MAX_ROUNDS):
                 result = run(doc.text, Context(english, protector.spans(doc.text), corpus_names or {}, tokens))
                 _record(doc, kind, result, evidence)
                 if result.edits:
-                    tokens = None
+                    tokens, changed = None, True
                 if result.complete or not result.edits:
                     break
+            return changed
+
+        # A pass's edits can give an earlier pass work ("G20according -query": the dash rule judges
+        # the word before it, which the glued-word pass splits), so the passes that shape the text
+        # run again while a later one changed it; machine-translation evidence is read once, last.
+        for _ in range(MAX_ROUNDS):
+            changed = [run_pass(kind, run) for kind, run in shaping]
+            if not any(changed[1:]):
+                break
+        for kind, run in reading:
+            run_pass(kind, run)
         doc.mt_evidence = evidence
         doc.mt_suspect = sum(item["weight"] for item in evidence) >= suspect_weight
         return doc

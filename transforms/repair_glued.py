@@ -38,6 +38,7 @@ _DIGIT_HEAD = re.compile(r"([A-Z]*\d+)([a-z]{3,})")
 _NUMBER_HEAD = re.compile(r"(\d{1,3})([A-Z][a-z]+)")
 _WORD_DIGITS = re.compile(r"([A-Za-z]{2,})(\d+(?:st|nd|rd|th)?)")
 _PREVIOUS = re.compile(r"(?<![\w'’-])(?:([^\W\d_]) )?([^\W\d_]+) $")
+_GIVEN = re.compile(r"(?<![^\W\d_])(?<!['’.-])([A-Z][a-z]+) $")
 _NEXT = re.compile(r" ([^\W\d_]+)(?![\w'’-])")
 _MAX_WORD = 24
 _CACHE_LIMIT = 200_000
@@ -438,8 +439,11 @@ class GluedPass:
         return None
 
     def _after_given_name(self, text: str, start: int) -> bool:
-        before = _PREVIOUS.search(text, max(0, start - _MAX_WORD), start)
-        return before is not None and before.group(1) is None and _TITLE.fullmatch(before.group(2)) is not None
+        # Digits may precede the name ("3Ryan" is split into "3 Ryan" later, and the next run must
+        # decide as this one did); a capitalised function word ("The HassFellow") is no given name.
+        before = _GIVEN.search(text, max(0, start - _MAX_WORD), start)
+        return before is not None and before.group(1) not in self._title_heads and (
+            before.group(1).lower() not in self._function)
 
     def _fragment(self, text: str, start: int, end: int) -> bool:
         """Part of a word split by a stray space ("il lustrated", "T herefore"): joined with its

@@ -52,6 +52,7 @@ _LETTERS_AFTER = re.compile(r"[a-z]+")
 _TOKEN_BEFORE = re.compile(r"(?<![\w-])([^\W_]+)\Z")
 _TOKEN_AFTER = re.compile(r"[^\W_]+(?![\w-])")
 _HEAD_BEFORE = re.compile(r"(?<![\w-])([^\W\d_]+)\Z")
+_LAST_LETTERS = re.compile(r"[^\W\d_]+\Z")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d\b")
 _WINDOW = 40
 
@@ -187,8 +188,11 @@ class PunctuationPass:
         before = _word_before(_TOKEN_BEFORE, text, start)
         # A word after a dash ("-query -query", "- query -query") is itself the dash's: a list of options.
         after_dash = before is not None and text[max(0, start - len(before) - 2):start - len(before)].endswith(("-", "- "))
+        # Judged by the token's last letters: "G20according" is split into "G20 according" after this
+        # pass, and the next run must decide as this one did.
+        word = None if before is None else _LAST_LETTERS.search(before)
         if (english and start > 0 and not after_dash and (text[start - 1] in ".)" if before is None else (
-                    len(before) >= 2 and before.isalpha() and before.lower() not in self._prefixes))
+                    word is not None and len(word.group()) >= 2 and word.group().lower() not in self._prefixes))
                 and after is not None and len(after.group()) >= 3
                 and (after.end() == len(text) or not text[after.end()].isalnum())):
             return Edit(start + 2, start + 2, " ")

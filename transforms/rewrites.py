@@ -13,13 +13,17 @@ pairs. Only records that are not near-duplicate copies take part: a copy is alre
 
 from __future__ import annotations
 
+import math
+
 from collections import Counter
 from functools import lru_cache, partial
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
 import spacy
 import wordfreq
+from spacy.attrs import IDX, ORTH, SENT_START
+from spacy.tokens import Doc
 
 from transforms.dedup import (AttachRelation, Components, Rank, ScorePairs, VerifiedPairs, first_shared_key, guarded,
                               rank)
@@ -57,9 +61,22 @@ def content_token(token: Any, stem_prefix: int) -> str | None:
         return None
     if token.like_num:
         return token.lower_.replace(",", "")
-    if token.is_alpha and len(token) > 1:
+    if token.is_alpha and len(token.orth_) > 1:
         return token.lower_[:stem_prefix]
     return None
+
+
+# Every test below is a property of the word (spaCy's lexeme), not of its place in the text, so it is
+# decided once per distinct word: walking spaCy Token objects cost most of the relation stages' time.
+@lru_cache(maxsize=1 << 18)
+def _term(language: str | None, orth: int, stem_prefix: int) -> str | None:
+    return content_token(tokenizer(language).vocab[orth], stem_prefix)
+
+
+@lru_cache(maxsize=1 << 18)
+def _countable(language: str | None, orth: int) -> str | None:
+    lexeme = tokenizer(language).vocab[orth]
+    return lexeme.lower_ if lexeme.is_alpha and len(lexeme.orth_) > 2 and not lexeme.is_stop else None
 
 
 @lru_cache(maxsize=None)
@@ -76,20 +93,37 @@ def wordfreq_language(language: str | None) -> str | None:
     return code
 
 
+@lru_cache(maxsize=8)
+def _frequencies(code: str) -> dict[str, float]:
+    return wordfreq.get_frequency_dict(code, "best")
+
+
 def rarity(word: str, language: str | None) -> float:
     """How much a word tells a story apart: high for names and rare words, 0 for function words.
 
     Without a word list every word counts as rare, so salience falls back to term frequency.
     """
     code = wordfreq_language(language)
-    zipf = wordfreq.zipf_frequency(word, code) if code else 0.0
+    if code is None:
+        zipf = 0.0
+    elif word.isascii() and word.isalpha() and word.islower():
+        # The list looked up directly: wordfreq.zipf_frequency gives the same figure for a plain
+        # lowercase ASCII word but normalises and tokenises it first, a third of this stage's time.
+        frequency = _frequencies(code).get(word, 0.0)
+        zipf = round(math.log10(frequency) + 9.0, 2) if frequency else 0.0
+    else:
+        zipf = wordfreq.zipf_frequency(word, code)
     return max(0.0, _ZIPF_CEILING - zipf)
 
 
-def salient_terms(tokens: Iterable[Any], language: str | None, count: int) -> list[tuple[str, float]]:
-    """The ``count`` most salient content words (tf x rarity), best first, ties by the word."""
-    frequency = Counter(token.lower_ for token in tokens
-                        if token.is_alpha and len(token) > 2 and not token.is_stop)
+def salient_terms(parsed: Doc, language: str | None, count: int) -> list[tuple[str, float]]:
+    """The ``count`` most salient content words (tf x rarity) of a text tokenised by
+    ``tokenizer(language)``, best first, ties by the word."""
+    frequency: Counter = Counter()
+    for orth, times in Counter(parsed.to_array(ORTH).tolist()).items():
+        word = _countable(language, orth)
+        if word is not None:
+            frequency[word] += times
     weighted = [(word, tf * rarity(word, language)) for word, tf in frequency.items()]
     weighted = [(word, round(weight, 6)) for word, weight in weighted if weight > 0]
     return sorted(weighted, key=lambda item: (-item[1], item[0]))[:count]
@@ -100,10 +134,16 @@ def sentence_sets(doc: Document, settings: Mapping[str, Any]) -> tuple[Sentences
     parsed = tokenizer(doc.language)(doc.text)
     entities = sorted((entity["start"], (entity.get("canonical") or entity["text"]).casefold())
                       for entity in doc.entities)
+    stem_prefix = settings["stem_prefix"]
+    rows = parsed.to_array([ORTH, SENT_START, IDX]).tolist()
+    # Sentence i spans rows[starts[i]:starts[i + 1]]; entities start at a token, so a sentence
+    # holds those that start from its first token up to the next sentence's first token.
+    starts = [i for i, row in enumerate(rows) if i == 0 or row[1] == 1] + [len(rows)]
     sentences = []
-    for sentence in parsed.sents:
-        terms = {term for term in (content_token(token, settings["stem_prefix"]) for token in sentence) if term}
-        terms.update(f"@{name}" for start, name in entities if sentence.start_char <= start < sentence.end_char)
+    for first, after in zip(starts, starts[1:]):
+        terms = {term for orth, _, _ in rows[first:after] if (term := _term(doc.language, orth, stem_prefix))}
+        begin, end = rows[first][2], rows[after][2] if after < len(rows) else len(doc.text)
+        terms.update(f"@{name}" for start, name in entities if begin <= start < end)
         if len(terms) >= settings["min_sentence_terms"]:
             sentences.append(frozenset(terms))
     # Blocks are per language: the comparison is of words, so a translation is not found as a rewrite.

@@ -48,7 +48,7 @@ def story_vector(doc: Document, settings: Mapping[str, Any]) -> Vector:
             name = (entity.get("canonical") or entity["text"]).casefold()
             weights[f"@{name}"] = weights.get(f"@{name}", 0.0) + settings["entity_weight"] * max(
                 (rarity(word, doc.language) for word in name.split()), default=0.0)
-    for word, weight in salient_terms(tokenizer(doc.language)(doc.text), doc.language, settings["terms"]):
+    for word, weight in salient_terms(tokenizer(doc.language).make_doc(doc.text), doc.language, settings["terms"]):
         weights[word] = weights.get(word, 0.0) + weight
     norm = math.sqrt(sum(weight * weight for weight in weights.values()))
     if not norm:

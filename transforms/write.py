@@ -48,7 +48,9 @@ class WriteOutputs(beam.PTransform):
     """Write ``records-*.jsonl``, ``rejected-*.jsonl`` and ``counters-*.jsonl`` into ``directory``.
 
     Files are written per bundle (``-SSSSS-of-NNNNN``), so their number follows the runner's
-    parallelism; their sorted lines are the same on every runner and worker count.
+    parallelism; their sorted lines are the same on every runner and worker count. Windowed input
+    (the streaming graph) is written per window, once the window closes, and the window's bounds
+    are in the names: ``records-<start>-<end>-SSSSS-of-NNNNN.jsonl``.
     """
 
     def __init__(self, directory: str) -> None:
