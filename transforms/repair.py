@@ -34,7 +34,7 @@ MAX_ROUNDS = 3
 
 def _passes(settings: Mapping[str, Any], rules: Mapping[str, Any]) -> list[tuple[str, RepairPass]]:
     enabled = [kind for kind in KINDS if settings["kinds"][kind]]
-    zipf = zipf_table()
+    zipf = zipf_table("en")
     factories = {
         "encoding": lambda: repair_encoding.build(rules["encoding"]),
         "punctuation": lambda: repair_punctuation.build(rules["punctuation"], zipf, settings,
@@ -68,7 +68,7 @@ def build(config: Mapping[str, Any]) -> Callable[..., Document]:
     shaping = [(kind, run) for kind, run in passes if kind != "mt_artifact"]
     reading = [(kind, run) for kind, run in passes if kind == "mt_artifact"]
     protector = Protector(rules["protected"])
-    zipf = zipf_table()
+    zipf = zipf_table("en")
     word_zipf, min_share = settings["english_word_min_zipf"], settings["english_min_share"]
     common = cased_words(word_zipf)
     word_length = settings["english_word_max_length"]

@@ -26,7 +26,7 @@ TOKEN_RE = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=4)
-def zipf_table(language: str = "en") -> dict[str, float]:
+def zipf_table(language: str) -> dict[str, float]:
     """wordfreq's 'large' list as ``{word: zipf}``, built once per process (a dict lookup beats
     ``wordfreq.zipf_frequency``'s per-call tokenisation by two orders of magnitude)."""
     return {word: round(math.log10(freq) + 9.0, 2) for word, freq in get_frequency_dict(language, "large").items()}
