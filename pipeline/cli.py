@@ -173,24 +173,34 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _runner(options: PipelineOptions) -> Any:
+    """The runner the options name; an unusable one is a usage error (exit 2)."""
+    try:
+        return make_runner(options)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _provenance(config: dict[str, Any]) -> dict[str, str]:
+    """What every record is stamped with: newsbeam's version and the configuration's hash."""
+    return {"version": __version__, "config_hash": config_hash(config)}
+
+
 def execute(inputs: str | list[str], output: str, label: str, config: dict[str, Any],
             options: PipelineOptions, progress: bool = False) -> dict[str, Any]:
     """One ordinary batch run over ``inputs`` (a glob or exact paths) into ``output``; returns the summary."""
     if options.view_as(StandardOptions).streaming:
         raise UsageError("--streaming is only for `newsbeam run` on a streaming runner; these runs are batches")
-    try:
-        runner = make_runner(options)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    digest = config_hash(config)
+    runner = _runner(options)
+    provenance = _provenance(config)
     if "://" not in output:
         os.makedirs(output, exist_ok=True)
     staging = posixpath.join(output, f".staging-{uuid.uuid4().hex[:12]}")
     started = time.time()
     files = 1 if isinstance(inputs, str) else len(inputs)
     with _Progress(files, progress and is_local(options)), beam.Pipeline(runner=runner, options=options) as root:
-        build(root, inputs, staging, config, {"version": __version__, "config_hash": digest})
-    header = {"newsbeam": __version__, "config_hash": digest, "input": label, "output": output,
+        build(root, inputs, staging, config, provenance)
+    header = {"newsbeam": __version__, "config_hash": provenance["config_hash"], "input": label, "output": output,
               "runner": type(runner).__name__, "seconds": round(time.time() - started, 3)}
     return finalize(staging, output, header)
 
@@ -213,12 +223,9 @@ def run_streaming(pattern: str, output: str, config: dict[str, Any], options: Pi
         raise UsageError("--streaming needs a streaming runner (--runner=DataflowRunner or FlinkRunner): Beam "
                          "2.77's local runner does not finish an unbounded run's windows (docs/runners.md); "
                          "for continuous ingestion on this machine use `newsbeam watch`")
-    try:
-        runner = make_runner(options)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    runner = _runner(options)
     root = beam.Pipeline(runner=runner, options=options)
-    build(root, pattern, output, config, {"version": __version__, "config_hash": config_hash(config)}, streaming=True)
+    build(root, pattern, output, config, _provenance(config), streaming=True)
     result = root.run()
     settings = config["streaming"]
     print(f"newsbeam: ok: streaming job submitted to {type(runner).__name__} (state {result.state}): "

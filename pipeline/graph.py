@@ -20,7 +20,7 @@ from transforms.read import ReadDocuments
 from transforms.repair import STAGE as REPAIR, build as build_repair
 from transforms.repair_glued import CorpusNames
 from transforms.rewrites import FindRewrites
-from transforms.stage import DOCS, REJECTED, DocumentStage
+from transforms.stage import DOCS, REJECTED, DocumentStage, per_window
 from transforms.stories import FindStories
 from transforms.summary import MergeCounters, outcome_stats, read_stats
 from transforms.write import COUNTERS, RECORDS, REJECTED_FILES, WriteOutputs
@@ -70,13 +70,11 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
 
     records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
     all_rejected = rejected | "CollectRejected" >> beam.Flatten()
-    merge = beam.CombineGlobally(MergeCounters())
-    counters = (
-        (read[DOCS] | "CountRead" >> beam.Map(read_stats),
-         read[REJECTED] | "CountReadRejected" >> beam.Map(read_stats),
-         records | "CountRecords" >> beam.Map(outcome_stats),
-         all_rejected | "CountRejected" >> beam.Map(outcome_stats))
-        | "FlattenCounters" >> beam.Flatten()
-        # Per window when streaming, where an empty window has no counters (a batch always has a line).
-        | "MergeCounters" >> (merge.without_defaults() if streaming else merge))
+    stats = ((read[DOCS] | "CountRead" >> beam.Map(read_stats),
+              read[REJECTED] | "CountReadRejected" >> beam.Map(read_stats),
+              records | "CountRecords" >> beam.Map(outcome_stats),
+              all_rejected | "CountRejected" >> beam.Map(outcome_stats))
+             | "FlattenCounters" >> beam.Flatten())
+    # Per window when streaming, where an empty window has no counters (a batch always has a line).
+    counters = stats | "MergeCounters" >> per_window(beam.CombineGlobally(MergeCounters()), stats)
     _ = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters} | "Write" >> WriteOutputs(output_dir)

@@ -57,9 +57,9 @@ _LETTER = regex.compile(r"\p{L}")
 WIDE_CHARS = 3
 
 
-def _width(text: str) -> int:
-    """The length of a line in characters, a Chinese character or kana counting WIDE_CHARS."""
-    return len(text) + (WIDE_CHARS - 1) * len(_WIDE.findall(text))
+def _width(text: str, wide: int | None = None) -> int:
+    """The length of a line in characters, a Chinese character or kana (``wide`` of them) counting WIDE_CHARS."""
+    return len(text) + (WIDE_CHARS - 1) * (len(_WIDE.findall(text)) if wide is None else wide)
 
 
 def _stop_words_file(code: str) -> Path:
@@ -144,7 +144,6 @@ class RulePacks:
         return None
 
 
-
 # ---------------------------------------------------------------- layer 2: line classifier
 
 
@@ -171,11 +170,13 @@ class LineClassifier:
         self.article_min_chars: int = section["article_min_chars"]
         self.before_headline_factor: float = section["before_headline_factor"]
 
-    def stop_list(self, tokens: list[list[str]]) -> frozenset[str]:
-        """The stop-word list covering most tokens of the page (first listed language on a tie)."""
-        counts = Counter(token for line in tokens for token in line)
-        best = max(self.stop_words, key=lambda item: sum(counts[token] for token in counts.keys() & item[1]))
-        return best[1]
+    def stop_list(self, counts: Counter) -> frozenset[str] | None:
+        """The stop-word list covering most of the page's tokens (``counts``; first listed language on a
+        tie), or None when it covers under ``stopwords_coverage`` of them: the page is in none of the
+        languages (Korean, Arabic, ...)."""
+        covered = [sum(counts[token] for token in counts.keys() & words) for _, words in self.stop_words]
+        best = max(range(len(covered)), key=covered.__getitem__)  # max keeps the first of equals
+        return self.stop_words[best][1] if covered[best] >= self.stopwords_coverage * counts.total() else None
 
     def rate(self, text: str, tokens: list[str], stop_words: frozenset[str] | None) -> tuple[str, str]:
         """``(class, feature)`` of one line on its own.
@@ -192,7 +193,8 @@ class LineClassifier:
             density = self.stopwords_high if sentence else 0.0
         else:
             density = sum(token in stop_words for token in tokens) / len(tokens)
-        if _width(text) < self.length_low:
+        width = _width(text, wide)
+        if width < self.length_low:
             # A short line that reads as a sentence (final mark, enough words and stop words) is
             # prose — a one-sentence paragraph or a short quote — and only its context can drop it.
             # A sentence ending in a colon announces a list or a quote ("The new rules are:").
@@ -201,7 +203,7 @@ class LineClassifier:
                     and density >= self.stopwords_low):
                 return NEARGOOD, "short_sentence"
             return SHORT, "short"
-        if not sentence and _width(text) < self.length_high:
+        if not sentence and width < self.length_high:
             if len(tokens) >= self.unmarked_min_words and density >= self.stopwords_high:
                 # Too long for a headline and as dense as prose: a sentence that lost its final
                 # mark (a lead or a caption scraped without it); its neighbours decide.
@@ -224,11 +226,7 @@ class LineClassifier:
         ``furniture`` are lines that follow any line a rule removed: no list runs past one.
         """
         tokens = [_TOKEN.findall(text.casefold()) for text in texts]
-        stop_words: frozenset[str] | None = self.stop_list(tokens)
-        counts = Counter(token for line in tokens for token in line)
-        if sum(counts[token] for token in counts.keys() & stop_words) < self.stopwords_coverage * counts.total():
-            # Hardly a stop word on the page: it is in none of the languages (Korean, Arabic, ...).
-            stop_words = None
+        stop_words = self.stop_list(Counter(token for line in tokens for token in line))
         rated = [self.rate(text, line_tokens, stop_words) for text, line_tokens in zip(texts, tokens)]
         initial = [cls for cls, _ in rated]
         if GOOD not in initial:

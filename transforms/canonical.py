@@ -27,7 +27,7 @@ import apache_beam as beam
 
 from transforms.document import Document
 from transforms.errors import ConfigError
-from transforms.stage import DocumentStage
+from transforms.stage import DocumentStage, is_windowed, per_window
 
 STAGE = "canonical"
 VARIANTS_STAGE = "name_variants"
@@ -294,15 +294,13 @@ class ResolveVariants(beam.PTransform):
 
     def expand(self, docs):
         min_similarity = self._min_similarity
-        all_counts = beam.combiners.ToDict()
-        windowed = docs.windowing.windowfn != beam.window.GlobalWindows()
-        if windowed:
-            # A streaming run: one map per window, none for a window without person names.
-            all_counts = all_counts.without_defaults()
-        mapping = (docs
-                   | "PersonNames" >> beam.FlatMap(person_names)
-                   | "CountNames" >> beam.combiners.Count.PerElement()
-                   | "AllCounts" >> all_counts
+        counts = (docs
+                  | "PersonNames" >> beam.FlatMap(person_names)
+                  | "CountNames" >> beam.combiners.Count.PerElement())
+        mapping = (counts
+                   | "AllCounts" >> per_window(beam.combiners.ToDict(), counts)
                    | "VariantMap" >> beam.Map(variant_map, min_similarity))
-        view = beam.pvalue.AsSingleton(mapping, default_value={}) if windowed else beam.pvalue.AsSingleton(mapping)
+        # Streaming: a window without person names has no map, and its documents get an empty one.
+        view = (beam.pvalue.AsSingleton(mapping, default_value={}) if is_windowed(docs)
+                else beam.pvalue.AsSingleton(mapping))
         return docs | "ApplyVariants" >> DocumentStage(VARIANTS_STAGE, build_variants, self._config, view)

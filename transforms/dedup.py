@@ -21,13 +21,13 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.window import GlobalWindows
 import numpy as np
 import regex
 from datasketch import MinHash
 
 from transforms.document import Document
 from transforms.errors import ConfigError
+from transforms.stage import per_window
 
 # (0 when dated else 1, published, id): sorting by it puts the canonical member of a cluster first —
 # the earliest dated record, then the smallest id; undated records come after dated ones.
@@ -227,14 +227,11 @@ class Components(beam.PTransform):
     """
 
     def expand(self, edges):
-        union_find = beam.CombineGlobally(_ForestFn())
-        if edges.windowing.windowfn != GlobalWindows():
-            # Windowed (a streaming run): one forest per window, and none for a window without edges
-            # (the default, an empty forest, labels nothing, so this is the same result).
-            union_find = union_find.without_defaults()
-        return (edges
-                | "EdgeEnds" >> beam.Keys()
-                | "UnionFind" >> union_find
+        # Streaming: one forest per window and none for a window without edges (the default, an
+        # empty forest, labels nothing, so the result is the same).
+        ends = edges | "EdgeEnds" >> beam.Keys()
+        return (ends
+                | "UnionFind" >> per_window(beam.CombineGlobally(_ForestFn()), ends)
                 | "ToMembers" >> beam.FlatMap(_members)
                 | "Spread" >> beam.Reshuffle())
 

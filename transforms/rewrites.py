@@ -13,8 +13,6 @@ pairs. Only records that are not near-duplicate copies take part: a copy is alre
 
 from __future__ import annotations
 
-import math
-
 from collections import Counter
 from functools import lru_cache, partial
 from typing import Any, Iterator, Mapping
@@ -28,6 +26,7 @@ from spacy.tokens import Doc
 from transforms.dedup import (AttachRelation, Components, Rank, ScorePairs, VerifiedPairs, first_shared_key, guarded,
                               rank)
 from transforms.document import Document
+from transforms.repair_common import zipf_table
 
 Sentences = tuple[frozenset[str], ...]
 
@@ -93,11 +92,6 @@ def wordfreq_language(language: str | None) -> str | None:
     return code
 
 
-@lru_cache(maxsize=8)
-def _frequencies(code: str) -> dict[str, float]:
-    return wordfreq.get_frequency_dict(code, "best")
-
-
 def rarity(word: str, language: str | None) -> float:
     """How much a word tells a story apart: high for names and rare words, 0 for function words.
 
@@ -107,10 +101,9 @@ def rarity(word: str, language: str | None) -> float:
     if code is None:
         zipf = 0.0
     elif word.isascii() and word.isalpha() and word.islower():
-        # The list looked up directly: wordfreq.zipf_frequency gives the same figure for a plain
-        # lowercase ASCII word but normalises and tokenises it first, a third of this stage's time.
-        frequency = _frequencies(code).get(word, 0.0)
-        zipf = round(math.log10(frequency) + 9.0, 2) if frequency else 0.0
+        # The table looked up directly: wordfreq.zipf_frequency normalises and tokenises the word
+        # first, which was a third of this stage's time.
+        zipf = zipf_table(code).get(word, 0.0)
     else:
         zipf = wordfreq.zipf_frequency(word, code)
     return max(0.0, _ZIPF_CEILING - zipf)

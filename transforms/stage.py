@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
+from apache_beam.transforms.window import GlobalWindows
 
 from transforms.document import Document, Rejection
 from transforms.errors import Reject
@@ -70,3 +71,14 @@ class DocumentStage(beam.PTransform):
     def expand(self, docs):
         return docs | beam.ParDo(_StageFn(self._stage, self._build, self._config), *self._side_inputs).with_outputs(
             REJECTED, main=DOCS)
+
+
+def is_windowed(pcoll: beam.PCollection) -> bool:
+    """Whether ``pcoll`` is in windows of its own (a streaming run), not the one global window."""
+    return pcoll.windowing.windowfn != GlobalWindows()
+
+
+def per_window(combine: beam.CombineGlobally, pcoll: beam.PCollection) -> beam.CombineGlobally:
+    """``combine`` as it may be applied to ``pcoll``: in a streaming run one result per window and
+    none for an empty window (Beam has no default value per window); over a batch, as it is."""
+    return combine.without_defaults() if is_windowed(pcoll) else combine
