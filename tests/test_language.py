@@ -81,23 +81,63 @@ def test_language_stage_lists_foreign_paragraphs_with_raw_offsets(config):
     assert raw[span["raw_start"]:span["raw_end"]] == SPANISH
 
 
-@pytest.mark.parametrize("paragraph, share", [(ENGLISH, 0.3), (SPANISH, 0.0), (GERMAN, 0.0), (FRENCH, 0.0),
-                                              ("Pembuat Film Fitna Dirikan Partai Islam Di Eropa", 0.0)])
-def test_language_common_share_separates_english_from_other_languages(config, paragraph, share):
-    english = frozenset(language.top_n_list("en", config["language"]["common_words"]["top"]))
-    measured = language.common_share(paragraph, english)
-    assert measured >= share if share else measured < config["language"]["common_words"]["min_share"]
+@pytest.fixture(scope="module")
+def common(config):
+    return language.common_words(config["language"]["common_words"])
 
 
-def test_language_stage_asks_langdetect_only_about_paragraphs_not_plainly_english(config):
+@pytest.mark.parametrize("paragraph, code, plain", [
+    (ENGLISH, "en", True), (SPANISH, "es", True), (GERMAN, "de", True), (RUSSIAN, "ru", True),
+    # another language's paragraph is never plainly in the document's
+    (SPANISH, "en", False), (GERMAN, "en", False), (FRENCH, "en", False), (RUSSIAN, "en", False),
+    ("Pembuat Film Fitna Dirikan Partai Islam Di Eropa", "en", False),
+    # English shares many words with the top words of German and Portuguese ("the", "of", "in"):
+    # only the contrast with English's own top words keeps it from passing as either
+    (ENGLISH, "de", False), (ENGLISH, "pt", False), (ENGLISH, "nl", False),
+    # no word list for the document's language: always asked about
+    (CHINESE, "zh", False),
+])
+def test_language_plainly_in_tells_a_paragraph_by_its_most_frequent_words(config, common, paragraph, code, plain):
+    settings = config["language"]["common_words"]
+    assert language.plainly_in(paragraph, code, common, settings["min_share"], settings["margin"]) is plain
+
+
+def test_language_plainly_in_needs_the_margin_over_other_languages(config, common):
+    # Over half of this English sentence's words are among German's 300 most frequent ("the", "in",
+    # "was", "man", "will", "also", "an"): without the contrast with English, it would pass for German
+    # in a German document and never be listed in language_spans.
+    english = "The man who was shot in the leg in Ohio will also testify in the trial, an attorney said."
+    settings = config["language"]["common_words"]
+    assert language.common_shares(english, common)["de"] >= 0.5
+    assert language.plainly_in(english, "de", {"de": common["de"]}, settings["min_share"], settings["margin"])
+    assert not language.plainly_in(english, "de", common, settings["min_share"], settings["margin"])
+    assert language.plainly_in(english, "en", common, settings["min_share"], settings["margin"])
+
+
+def test_language_stage_asks_langdetect_only_about_paragraphs_not_plainly_english(config, common):
     asked = []
     detector = LanguageDetector(seed=0, max_chars=10000).detect
-    english = frozenset(language.top_n_list("en", 300))
     doc = Document.from_raw("mixed.txt", f"{ENGLISH}\n\n{GERMAN}\n\n{ENGLISH}\n\n{FRENCH}\n")
+    settings = config["language"]["common_words"]
     spans = language.foreign_paragraphs(doc, "en", lambda text: asked.append(text) or detector(text), 60, 0.9,
-                                        english, 0.3)
+                                        common, settings["min_share"], settings["margin"])
     assert asked == [GERMAN, FRENCH]
     assert [span["language"] for span in spans] == ["de", "fr"]
+
+
+def test_language_stage_lists_an_english_paragraph_in_a_german_document(config):
+    german = GERMAN + " Die Gespräche sollen im nächsten Jahr in Moskau fortgesetzt werden, hieß es."
+    english = "The man who was shot in the leg in Ohio will also testify in the trial, an attorney said."
+    doc = language.build(config)(Document.from_raw("de.txt", f"{german}\n\n{german}\n\n{english}\n"))
+    assert doc.language == "de"
+    assert [(span["language"], doc.text[span["start"]:span["end"]]) for span in doc.language_spans] == [("en", english)]
+
+
+def test_language_detector_cache_gives_the_uncached_answers(config):
+    cached = LanguageDetector(seed=0, max_chars=3000, cache_size=4).detect
+    plain = LanguageDetector(seed=0, max_chars=3000).detect
+    texts = [ENGLISH, SPANISH, ENGLISH, GERMAN, FRENCH, RUSSIAN, SPANISH, ENGLISH * 40]
+    assert [cached(text) for text in texts] == [plain(text) for text in texts]
 
 
 @pytest.mark.parametrize("text, code", [(ENGLISH + "\n\n" + ENGLISH, "en"), (GERMAN + "\n\n" + GERMAN, "de")])

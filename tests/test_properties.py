@@ -31,6 +31,15 @@ FURNITURE = ["Share this:", "Comments", "Leave a Comment", "Advertisement", "PHO
 LINE = st.one_of(st.sampled_from(SEED_LINES), st.sampled_from(FURNITURE), st.text(max_size=80))
 DOCUMENT = st.lists(LINE, max_size=25).map("\n".join) | st.text(max_size=400)
 PROFILE = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# The shapes the repair rules act on or must leave alone, among seed words, joined by spaces or nothing,
+# so that one rule's edit lands next to another's.
+REPAIR_PIECES = ["Jinpingoffered", "ofthe", "HassFellow", "G20according", "3The", "year.The", "said,and", "0and",
+                 "1and", "4all", "(2002)are", "(Mann, 1983)is", "(s)he", "(n+1)th", "910.4:Accounts", "10:30",
+                 "R.S.Michalski", "U.S.", "X.Org", "Linguistics(ACL-88)", "iron(III)", "printf(NULL)",
+                 "Panevova?,Petr", "don,t", "John,s", "lipsis", "crisisis", "(", ")", ":", ",", "?", ".", "--"]
+REPAIR_WORD = st.one_of(st.sampled_from(REPAIR_PIECES), st.sampled_from(SEED_LINES).map(lambda line: line[:40]))
+REPAIR_DOCUMENT = st.lists(st.tuples(REPAIR_WORD, st.sampled_from(["", " ", "\n"])), max_size=30).map(
+    lambda pairs: "".join(word + gap for word, gap in pairs))
 
 
 def clean(text: str, stages=CLEANING) -> Document | None:
@@ -101,6 +110,12 @@ def test_properties_cleaning_never_raises_loses_nothing_and_is_idempotent(text):
 @PROFILE
 @given(DOCUMENT)
 def test_properties_repair_offsets_index_the_text_and_repair_is_idempotent(text):
+    _check_repair(text)
+
+
+@PROFILE
+@given(REPAIR_DOCUMENT)
+def test_properties_repair_is_idempotent_on_the_shapes_it_repairs(text):
     _check_repair(text)
 
 

@@ -96,6 +96,30 @@ def test_repair_leaves_words_names_brands_and_identifiers_alone(sentence):
     assert [item for item in doc.repairs if item["kind"] == "glued_word"] == []
 
 
+@pytest.mark.parametrize("sentence, expected", [
+    ("The scores lie between 0and 1 on the scale.", "The scores lie between 0 and 1 on the scale."),
+    ("The first corpus had 200,000 words 8and the second more.",
+     "The first corpus had 200,000 words 8 and the second more."),
+])
+def test_repair_splits_a_digit_glued_to_a_function_word(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    # OCR reads l, o and s as 1, 0 and 5 ("1and" is "land"); text-speak writes 2 and 4 for words.
+    "The 1and and the 5and were misread, and the slogan said 4all and 2the top.",
+    "The 2for1 deal and the 3in gap were noted.",
+])
+def test_repair_leaves_digits_read_as_letters_or_words_alone(sentence):
+    assert repaired(sentence) == sentence
+
+
+def test_repair_leaves_a_plural_before_is_unsplit():
+    # "lipsis" is a misspelt -sis noun ("ellipsis"), not "lips is"; "crisisis" is still glue.
+    assert repaired("Other forms of eb lipsis are handled.") == "Other forms of eb lipsis are handled."
+    assert repaired("The crisisis deepening, officials said.") == "The crisis is deepening, officials said."
+
+
 def test_repair_glued_uses_names_across_the_corpus():
     sentence = "The talks with Ruttewho leads the alliance went well."
     alone = REPAIR(Document.from_raw("a.txt", f"{NEWS}\n\n{sentence}"))
@@ -190,6 +214,84 @@ def test_repair_leaves_correct_punctuation_alone(sentence):
     assert repaired(sentence) == sentence
 
 
+@pytest.mark.parametrize("sentence, expected", [
+    ("Scores for Clark et al (2002)are on 97% of the sentences.",
+     "Scores for Clark et al (2002) are on 97% of the sentences."),
+    ("Nigel (Mann, 1983)is a fourth system, and (1)the first.",
+     "Nigel (Mann, 1983) is a fourth system, and (1) the first."),
+])
+def test_repair_spaces_a_closing_parenthesis_glued_to_a_word(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    # Parts of words, formulas and ordinals are read with the letters after the parenthesis.
+    "He was (re)elected and (s)he said the (multi)media show was (un)likely to end.",
+    "The (n+1)th and (k-1)st terms, f(x+1)dx and the (2)nd item were cited.",
+])
+def test_repair_leaves_a_parenthesis_read_with_the_word_after_it_alone(sentence):
+    assert repaired(sentence) == sentence
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Classes 910.202:World travel guides and 910.4:Accounts of travel were cited.",
+     "Classes 910.202: World travel guides and 910.4: Accounts of travel were cited."),
+    ("Step 2:Open the file, the guide on COVID-19:What we know said.",
+     "Step 2: Open the file, the guide on COVID-19: What we know said."),
+])
+def test_repair_spaces_a_colon_after_a_number_before_a_word(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+def test_repair_leaves_times_verses_and_codes_after_a_colon_alone():
+    sentence = "At 10:30 he read John 3:16 and the code 3:A, then left at 12:45pm."
+    assert repaired(sentence) == sentence
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("The book by R.S.Michalski and J.K.Rowling was cited.", "The book by R.S. Michalski and J.K. Rowling was cited."),
+    ("The U.S.Army and A.M.Best said so.", "The U.S. Army and A.M. Best said so."),
+])
+def test_repair_spaces_initials_glued_to_a_surname(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+def test_repair_leaves_a_single_initial_and_abbreviations_alone():
+    sentence = "X.Org, U.S. officials, J. Smith and the Ph.D. student met at 5 p.m. on Jan. 5, e.g. in Rome."
+    assert repaired(sentence) == sentence
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Proceedings of Computational Linguistics(ACL-88), pages 33-40.",
+     "Proceedings of Computational Linguistics (ACL-88), pages 33-40."),
+    ("The World Health Organization(WHO) and Apple Inc(AAPL.O) said.",
+     "The World Health Organization (WHO) and Apple Inc (AAPL.O) said."),
+])
+def test_repair_spaces_an_acronym_in_parentheses_off_a_word(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+def test_repair_leaves_oxidation_states_function_calls_and_codes_alone():
+    sentence = "Iron(III) oxide, copper(II) sulfate, PC(USA), mpoint(TU, WD), printf(NULL) and Louis(XIV) were named."
+    assert repaired(sentence) == sentence
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Jarmila Panevova?,Petr Sgall and Barbora Hladka wrote it.",
+     "Jarmila Panevova?, Petr Sgall and Barbora Hladka wrote it."),
+    ("The systems rFLM? and rALM?,whether enabled or not, ran.",
+     "The systems rFLM? and rALM?, whether enabled or not, ran."),
+])
+def test_repair_spaces_a_comma_after_a_question_mark(sentence, expected):
+    assert repaired(sentence) == expected
+
+
+def test_repair_leaves_a_comma_read_for_an_apostrophe_alone():
+    # An apostrophe lost to a comma: a space would cut the word in two.
+    sentence = "He said they don,t know, John,s car was there, we,ll see, they,re here and I,ve seen it."
+    assert repaired(sentence) == sentence
+
+
 # -- machine-translation artefacts ----------------------------------------------------------------
 @pytest.mark.parametrize("sentence, expected", [
     ("China there Russia strengthened their ties.", "China and Russia strengthened their ties."),
@@ -269,7 +371,9 @@ WORDS = st.sampled_from(["China", "there", "Russia", "said", "the", "war.", "in"
                          "Shanghaibefore", "Novakin", "wasnâ€™t", " ", "  ", ",", " .", ".", "\n", "-\n",
                          "year.The", "that--not", "10--20", "-query", "3The", ",and", "A,Smith",
                          "G20according", "HassFellow", "iPhone", "e-mail", "@user", "#tag", "https://x.com/a",
-                         "relations", "commercial", "Qiangwho", "inter-", "national", "\u00ad", "(", ")", "Â "])
+                         "relations", "commercial", "Qiangwho", "inter-", "national", "\u00ad", "(", ")", "Â ",
+                         "0and", "1and", "(2002)are", "(Mann,", "1983)is", "(s)he", "910.4:Accounts", "R.S.Michalski",
+                         "U.S.", "Linguistics(ACL-88)", "iron(III)", "Panevova?,Petr", "don,t", "lipsis", "crisisis"])
 
 
 @given(st.lists(WORDS, max_size=40).map(" ".join) | st.text(max_size=200))

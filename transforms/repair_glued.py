@@ -40,6 +40,10 @@ _WORD_DIGITS = re.compile(r"([A-Za-z]{2,})(\d+(?:st|nd|rd|th)?)")
 _PREVIOUS = re.compile(r"(?<![\w'’-])(?:([^\W\d_]) )?([^\W\d_]+) $")
 _GIVEN = re.compile(r"(?<![^\W\d_])(?<!['’.-])([A-Z][a-z]+) $")
 _NEXT = re.compile(r" ([^\W\d_]+)(?![\w'’-])")
+# Digits OCR reads for the letters they look like (1 for l, 0 for o, 5 for s), and digits text-speak
+# writes for words ("4all", "2day").
+_DIGIT_LETTERS = {"0": "o", "1": "l", "5": "s"}
+_DIGIT_WORDS = frozenset({"2", "4"})
 _MAX_WORD = 24
 _CACHE_LIMIT = 200_000
 
@@ -300,7 +304,7 @@ class GluedPass:
                 return None
             return parts
         parts = self._split_shape(token, names, corpus)
-        if parts is None:
+        if parts is None or (token.islower() and self._plural_before_is(parts)):
             return None
         # Checked last, on the few tokens that would split: the typo test costs ~500 look-ups.
         if token.isalpha() and (self._derived(token.lower(), seen) or (
@@ -325,8 +329,9 @@ class GluedPass:
         match = _DIGIT_HEAD.fullmatch(token)
         if match and match.group(2) not in self._units and (
                 self._z(match.group(2)) >= self._common_min - 1.0 if len(match.group(2)) >= 4
-                else match.group(2) in self._function and len(match.group(1)) >= 2):
-            # "G20according", "2023and"; "3win" (twin?) and "81ve" are left alone.
+                else match.group(2) in self._function and not self._ocr_word(match.group(1), match.group(2))):
+            # "G20according", "2023and", "between 0and 1"; "3win" (twin?), "81ve" and "1and" (land?)
+            # are left alone.
             return (match.group(1), match.group(2))
         match = _NUMBER_HEAD.fullmatch(token)
         if match and match.group(2) in self._title_heads:
@@ -338,6 +343,26 @@ class GluedPass:
             # "of18th", "September30"; "Boeing737", "COVID19", "user42" are left alone.
             return (match.group(1), match.group(2))
         return None
+
+    def _plural_before_is(self, parts: tuple[str, ...]) -> bool:
+        """"lipsis" as "lips is": a plural before "is" disagrees in number, and a token ending in -sis
+        that splits only so is rather a rare noun of that Greek ending, or a misspelt one ("eblipsis"
+        for "ellipsis"), than glue. ("crisisis" still splits: "crisi" is no word; names, asked about
+        lowercase words only, are often singular: "Statesis".)"""
+        if len(parts) < 2 or parts[-1].lower() != "is":
+            return False
+        plural = parts[-2].lower()
+        return plural.endswith("s") and not plural.endswith("ss") and self._z(plural[:-1]) >= self._part_min
+
+    def _ocr_word(self, digits: str, tail: str) -> bool:
+        """A lone digit that is read as a letter before ``tail`` ("1and" for "land", "5and" for "sand"),
+        a word misread by OCR, or as a word ("4all", "2the" in text-speak): not a number glued to a word."""
+        if len(digits) != 1:
+            return False
+        if digits in _DIGIT_WORDS:
+            return True
+        letter = _DIGIT_LETTERS.get(digits)
+        return letter is not None and self._z(letter + tail) >= self._part_min
 
     def _attested(self, name: str, names: Mapping[str, int], corpus: Mapping[str, int]) -> bool:
         return names.get(name, 0) >= 1 or corpus.get(name, 0) >= 1

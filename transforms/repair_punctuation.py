@@ -34,9 +34,14 @@ _RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     # A comma glued to the next word ("used,which", "Smith,J."), or to a number ("Neumann,2003",
     # "May 23,2004"); 1,000 and symbols (Xk,ts) are told apart below.
     ("comma", re.compile(r",(?=[a-z]|[A-Z][a-z]|[A-Z]\.|\d)"), ()),
-    # An opening parenthesis glued to a word ("Beijing(Reuters)"); "word(s)", "f(x)" are left alone.
-    ("paren", re.compile(r"\((?=[A-Z][a-z]{2})"), ()),
-    # A colon glued to a capitalised word ("interfaces:A domain"); times and URLs are left alone.
+    # An opening parenthesis glued to a word ("Beijing(Reuters)", "Linguistics(ACL)"); "word(s)",
+    # "f(x)", "iron(III)" are left alone.
+    ("paren", re.compile(r"\((?=[A-Z][a-z]{2}|[A-Z]{2})"), ()),
+    # A closing parenthesis glued to the next word ("Clark et al (2002)are"); "(s)he", "(re)elected"
+    # and "(n+1)th" are told apart below.
+    ("close_paren", re.compile(r"\)(?=[a-z]{2,}(?:[\s,.;:!?]|\Z))"), ()),
+    # A colon glued to a capitalised word ("interfaces:A domain", "class 910.4:Accounts of travel");
+    # times and URLs are left alone.
     ("colon", re.compile(r":(?=[A-Z][a-z]*\b(?![:/]))"), ()),
     # A word broken at a line end with a hyphen ("inter-\nnational").
     ("hyphenated", re.compile(r"-\n(?=[a-z])"), ("-\n",)),
@@ -54,6 +59,23 @@ _TOKEN_AFTER = re.compile(r"[^\W_]+(?![\w-])")
 _HEAD_BEFORE = re.compile(r"(?<![\w-])([^\W\d_]+)\Z")
 _LAST_LETTERS = re.compile(r"[^\W\d_]+\Z")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d\b")
+# Two or more initials before the period just matched ("R.S" of "R.S.Michalski", "U.S" of "U.S.Army").
+_INITIALS_BEFORE = re.compile(r"(?<![\w.'’-])(?:[A-Z]\.)+[A-Z]\Z")
+# What follows an apostrophe read as a comma ("don,t", "John,s", "we,ll"): the end of a contraction
+# or possessive, no word of its own.
+_CONTRACTION_TAIL = re.compile(r"(?:[stdm]|ll|re|ve)(?![^\W_])")
+# The inside of a parenthesis just closed, up to its opening one, on the same line.
+_PARENTHESIS_BEFORE = re.compile(r"\(([^()\n]{1,60})\Z")
+# An acronym alone in parentheses: "(WHO)", "(AAPL.O)", "(ACL-88)".
+_ACRONYM = re.compile(r"[A-Z]{2,}[^\s,;()]*\)")
+# A Roman numeral in parentheses, as oxidation states and regnal numbers write them: "iron(III)",
+# "Louis(XIV)" (of I, V and X only, so that "(CDC)", "(MD)" are acronyms).
+_ROMAN = re.compile(r"[IVX]+\)")
+# Ordinal endings: "(n+1)th", "(k-1)st" are one word.
+_ORDINAL = re.compile(r"(?:st|nd|rd|th)(?![^\W_])")
+# A capitalised word of three letters or more: after a number and a colon ("910.4:Accounts"), shorter
+# ones may be codes ("3:A").
+_LONG_TITLE = re.compile(r"[A-Z][a-z]{2,}\b")
 _WINDOW = 40
 
 
@@ -76,12 +98,14 @@ class PunctuationPass:
     """Callable pass over one text; returns non-overlapping edits (the rest wait for the next round)."""
 
     def __init__(self, rules: Mapping[str, Any], zipf: Mapping[str, float], join_min_zipf: float,
-                 style_min_share: float, style_min_count: int, prefixes: frozenset[str]) -> None:
+                 style_min_share: float, style_min_count: int, prefixes: frozenset[str],
+                 word_min_zipf: float) -> None:
         self._abbreviations = word_set(rules["abbreviations"])
         self._prefixes = prefixes
         self._openers = word_set(rules["sentence_openers"])
         self._zipf = zipf
         self._join_min_zipf = join_min_zipf
+        self._word_min_zipf = word_min_zipf
         self._style_min_share = style_min_share
         self._style_min_count = style_min_count
 
@@ -131,6 +155,10 @@ class PunctuationPass:
         word = _word_before(_WORD_BEFORE, text, start)
         if word is not None and word[1:].islower() and len(word) >= 2 and word.lower() not in self._abbreviations:
             return Edit(start, end, text[start] + " ")
+        # Initials before a surname ("R.S.Michalski", "J.K.Rowling"): a name's initials are written
+        # with a space before the surname. One initial alone may be part of a name ("X.Org").
+        if text[start] == "." and _INITIALS_BEFORE.search(text, max(0, start - _WINDOW), start):
+            return Edit(start, end, ". ")
         return None
 
     def _stray_period(self, text: str, start: int, end: int, english: bool) -> Edit | None:
@@ -152,9 +180,16 @@ class PunctuationPass:
         if after.isdigit():
             glued = (len(before) == 2 and before.isalpha() and before.islower()) or (
                 before[-1:].isdigit() and _YEAR.match(text, end) is not None)
+        elif _CONTRACTION_TAIL.match(text, end):
+            # A comma standing for a lost apostrophe ("don,t", "John,s"): a space would cut one word
+            # in two.
+            glued = False
         else:
             glued = len(before) == 2 and (before.isalpha() and before.islower()
                                           or (before[0].islower() and before[1] == ")")
+                                          # a word ending in a question mark, or in a letter lost to
+                                          # a "?" ("Panevova?,Petr"): a space is right either way
+                                          or (before[0].isalpha() and before[1] == "?")
                                           # an initial ending a name in a list ("Devescovi A,Smith S")
                                           or (before[0] == " " and before[1].isupper() and after.isupper())
                                           # a comma moved off its word ("below ,and"): the space
@@ -165,11 +200,37 @@ class PunctuationPass:
 
     def _paren(self, text: str, start: int, end: int, english: bool) -> Edit | None:
         before = text[max(0, start - 2):start]
-        return Edit(start, end, " (") if len(before) == 2 and before.isalpha() else None
+        if len(before) != 2 or not before.isalpha():
+            return None
+        if text[end + 1:end + 2].isupper():
+            # An acronym after a word ("Organization(WHO)"), but not an oxidation state written
+            # against its element ("iron(III)"), a code after capitals ("PC(USA)") nor the
+            # arguments of a function ("mpoint(TU, WD)").
+            if not before.islower() or _ROMAN.match(text, end) or not _ACRONYM.match(text, end):
+                return None
+            # ... after an English word: an identifier before it is code ("printf(NULL)").
+            word = _word_before(_HEAD_BEFORE, text, start)
+            if word is None or self._zipf.get(word.lower(), 0.0) < self._word_min_zipf:
+                return None
+        return Edit(start, end, " (")
 
     def _colon(self, text: str, start: int, end: int, english: bool) -> Edit | None:
         before = text[max(0, start - 2):start]
-        return Edit(start, end, ": ") if len(before) == 2 and before.isalpha() and before.islower() else None
+        # After a number only before a word ("910.4:Accounts", "Step 2:Open"): times and verses
+        # ("10:30", "3:16") have digits after the colon, and codes ("3:A") are short.
+        glued = len(before) == 2 and (before.isalpha() and before.islower()
+                                      or before[1].isdigit() and _LONG_TITLE.match(text, end) is not None)
+        return Edit(start, end, ": ") if glued else None
+
+    def _close_paren(self, text: str, start: int, end: int, english: bool) -> Edit | None:
+        inside = _PARENTHESIS_BEFORE.search(text, max(0, start - 62), start)
+        # Only a parenthesis holding a number or several words ("(2002)are", "(Mann, 1983)is") is a
+        # remark of its own: one holding a part of a word ("(s)he", "(re)elected", "(multi)media"),
+        # a formula ("(x+1)dx") or an ordinal ("(n+1)th") is read with the letters after it.
+        if (inside is None or not any(char.isdigit() or char.isspace() for char in inside.group(1))
+                or any(char in "=+*/^<>|\\" for char in inside.group(1)) or _ORDINAL.match(text, end)):
+            return None
+        return Edit(start, end, ") ")
 
     # The rules below judge words by their shape, not by whether they are known: a glued token
     # ("andthere") is split only after this pass, and the next run must decide as this one did.
@@ -231,4 +292,4 @@ def build(rules: Mapping[str, Any], zipf: Mapping[str, float], settings: Mapping
     word-forming prefixes (``glued.bound_prefixes``)."""
     return PunctuationPass(rules, zipf, settings["hyphenation_join_min_zipf"],
                            settings["space_before_style_min_share"], settings["space_before_style_min_count"],
-                           prefixes)
+                           prefixes, settings["english_word_min_zipf"])
