@@ -79,7 +79,7 @@ def test_dataflow_streaming_graph_translates_with_dry_run():
     components = job.proto_pipeline.components
     transforms = {t.unique_name: t for t in components.transforms.values()}
     assert {"Read/MatchContinuously", "Read/WindowFiles", "Read/ReadFiles", "Write/WriteFiles",
-            "MergeCounters", "FindDuplicates/Clusters/UnionFind", "ResolveNameVariants/AllCounts"} <= set(transforms)
+            "MergeCounters", "ResolveNameVariants/AllCounts"} <= set(transforms)
     assert "Read/MatchFiles" not in transforms
     # MatchContinuously polls with Watch, a splittable DoFn (a ParDo with a restriction coder).
     watch = next(t for name, t in transforms.items() if name.startswith("Read/MatchContinuously/Watch/ParDo"))
@@ -90,9 +90,21 @@ def test_dataflow_streaming_graph_translates_with_dry_run():
     assert standard_window_fns_pb2.FixedWindowsPayload.FromString(window_into.window_fn.payload).size.seconds == \
         load_config()["streaming"]["window_seconds"]
     unbounded_fixed = (common_urns.fixed_windows.urn, beam_runner_api_pb2.IsBounded.UNBOUNDED)
-    for name in ("Read/ReadFiles", "FindDuplicates/Clusters/UnionFind", "FindRewrites/Clusters/UnionFind",
-                 "FindStories/Clusters/UnionFind", "ResolveNameVariants/AllCounts", "MergeCounters"):
+    for name in ("Read/ReadFiles", "ResolveNameVariants/AllCounts", "MergeCounters"):
         assert _windowing(components, transforms[name]) == unbounded_fixed, name
+    # Relations span windows: per relation, keyed state per blocking key and one cross-window forest
+    # (stateful ParDos in the global window, the forest flushed by an event-time timer per window), the
+    # labels put back into the documents' fixed windows; no per-window union-find.
+    global_unbounded = (common_urns.global_windows.urn, beam_runner_api_pb2.IsBounded.UNBOUNDED)
+    for relation in ("FindDuplicates", "FindRewrites", "FindStories"):
+        assert f"{relation}/Clusters/UnionFind" not in transforms
+        for step, state, timer in (("JoinStoredMembers", {"members"}, {"ts-expire"}),
+                                   ("ClusterAcrossWindows", {"forest", "pending", "next_flush"}, {"ts-flush"})):
+            transform = transforms[f"{relation}/Related/{step}"]
+            payload = beam_runner_api_pb2.ParDoPayload.FromString(transform.spec.payload)
+            assert (set(payload.state_specs), set(payload.timer_family_specs)) == (state, timer), step
+            assert _windowing(components, transform, "inputs") == global_unbounded, step
+        assert _windowing(components, transforms[f"{relation}/Related/ToWindows"]) == unbounded_fixed, relation
     # Every global combine is per window, without a default (which only the global window has) ...
     assert not [name for name in transforms if name.endswith("/InjectDefault")]
     # ... and the sink receives windowed, unbounded input, so it writes one set of files per window.
@@ -141,13 +153,19 @@ def test_streaming_graph_relates_counts_and_writes_per_window(tmp_path, monkeypa
     first_window, second_window, third_window = (windows[key] for key in sorted(windows))
     by_name = {Path(r["source"]).name: r for w in windows.values() for r in w.get("records", [])}
     assert sorted(Path(r["source"]).name for r in first_window["records"]) == ["a-copy.txt", "a.txt", "other.txt"]
-    # Duplicates are found within a window: a-copy.txt is one of a.txt, b.txt (a later window) is not.
+    # a-copy.txt and a.txt (one window) are copies: the smaller id (same date) is the canonical.
     pair = [by_name["a.txt"], by_name["a-copy.txt"]]
-    copy = next(r for r in pair if r["duplicate_of"] is not None)
-    assert copy["duplicate_of"] == next(r["id"] for r in pair if r is not copy)
-    assert [r["duplicate_of"] for r in pair if r is not copy] == [None]
+    canonical = min(r["id"] for r in pair)
+    assert sorted(r["duplicate_of"] or "" for r in pair) == ["", canonical]
+    # Relations span windows (transforms/dedup.py, RelateAcrossWindows): b.txt, a later copy, joins the
+    # cluster of the first window when it ranks after its canonical (ids hash the temporary path, so
+    # either may happen); a copy that ranks first arrived late and is its own canonical, as of arrival.
     assert [Path(r["source"]).name for r in second_window["records"]] == ["b.txt"]
-    assert by_name["b.txt"]["duplicate_of"] is None and by_name["b.txt"]["story_id"] == by_name["b.txt"]["id"]
+    b = by_name["b.txt"]
+    if b["id"] > canonical:
+        assert (b["duplicate_of"], b["story_id"]) == (canonical, by_name["a.txt"]["story_id"])
+    else:
+        assert (b["duplicate_of"], b["story_id"]) == (None, b["id"])
     # A window without person names gets an empty variant map (the side input's default).
     assert [Path(r["source"]).name for r in third_window["records"]] == ["c.txt"]
     assert not [e for e in by_name["c.txt"]["entities"] if e["label"] == "PERSON"]

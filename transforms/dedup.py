@@ -6,7 +6,9 @@ then smallest id) with ``duplicate_score``, the estimated Jaccard similarity of 
 
 The whole-collection machinery here (blocking keys -> GroupByKey -> verified pairs -> connected
 components -> join back by id) is shared by :mod:`transforms.rewrites` and :mod:`transforms.stories`;
-each relation only supplies its features, blocking keys and pair score.
+each relation only supplies its features, blocking keys and pair score. In a streaming run (windowed
+documents) the relations span windows instead: keyed state per blocking key and a cross-window
+union-find (:class:`RelateAcrossWindows`); the batch graph does not use them.
 Signatures come from datasketch's seeded ``MinHash``; banding, neighbourhood pairing and
 union-find are a few lines each, written here because they must run as Beam steps (datasketch's
 ``MinHashLSH`` is an in-memory index on one machine).
@@ -14,20 +16,26 @@ union-find are a few lines each, written here because they must run as Beam step
 
 from __future__ import annotations
 
+import bisect
 import logging
 import unicodedata
 from functools import partial
-from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Optional, Tuple, TypeVar
 
 import apache_beam as beam
+from apache_beam.coders import PickleCoder, VarIntCoder
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.window import GlobalWindows, TimestampedValue, WindowFn
+from apache_beam.utils.timestamp import Timestamp
 import numpy as np
 import regex
 from datasketch import MinHash
 
 from transforms.document import Document
 from transforms.errors import ConfigError
-from transforms.stage import per_window
+from transforms.stage import is_windowed, per_window
 
 # (0 when dated else 1, published, id): sorting by it puts the canonical member of a cluster first —
 # the earliest dated record, then the smallest id; undated records come after dated ones.
@@ -308,6 +316,276 @@ class AttachRelation(beam.PTransform):
                 | "SetFields" >> beam.FlatMap(_attach, *self._fields))
 
 
+# ---------------------------------------------------------------------------------------------
+# Streaming: relations that span windows (issue #6), with keyed state instead of per-window groups.
+# ---------------------------------------------------------------------------------------------
+#
+# In a streaming run the documents come in fixed windows and each window's records are written when
+# the window closes, so a record can only be labelled in the window it arrived in. To relate it to
+# records of earlier windows, two stateful steps run in the global window (state must outlive a
+# window) and their results are put back into the documents' windows:
+#
+# 1. ``JoinStoredMembers``, keyed by blocking key (an LSH band bucket, a salient word, a story term):
+#    the state is the block's members seen so far (rank, features, event time), at most ``cap`` of
+#    them. An arriving member is verified against the stored members nearest to it in rank order,
+#    which is what :func:`neighbour_pairs` gives it in a batch, and each verified edge carries both
+#    records' features (the older record's document was written with an earlier window and is not in
+#    this window) and the event time of the LATER of the two members: the edge belongs to the window
+#    where the second of the pair arrived, whichever of the two a worker happened to process first.
+# 2. ``ClusterAcrossWindows``, one key: a union-find over every edge seen (ranks only, plus the
+#    features of each component's canonical record, to score a member against it). Edges are
+#    buffered and applied window by window, in event-time order, by a timer at each window's end, so
+#    the order edges reach the worker does not matter; then every record that arrived in that window
+#    and has an edge gets its component's canonical (the smallest rank, as in a batch). A chain through
+#    earlier windows is followed: A~B in window 1 and C~B in window 2 give C the canonical A.
+#
+# A record's relation is as of its arrival: records of earlier windows are not rewritten (their
+# files are written). Batch and streaming give the same relations when records arrive in rank order
+# (the canonical, earliest-published copy first, as syndication does) and no block exceeds ``cap``
+# (tests/test_streaming_relations.py). Otherwise a record gets the canonical known when its window
+# closes: a record that arrives before its canonical is labelled with the best it has met (or
+# nothing), and a record whose only link to a cluster arrives in a later window stays unlabelled.
+# Edges of a window whose timer has already fired (late data) reach the forest but their labels are
+# late for the documents' window and are dropped, like the late documents themselves.
+#
+# State growth: step 1 holds at most ``cap`` members per blocking key ever seen; step 2 holds one entry
+# per record that has an edge (plus the canonical records' features). With ``ttl_seconds`` (the config's
+# ``streaming.relation_state_days``) a block forgets members older than that, an idle block's state is
+# cleared by an event-time timer, and a component whose newest member is older than that is dropped
+# from the forest; 0 keeps everything (state grows with the stream).
+
+Member = Tuple[Rank, Any, int]  # (rank, features, event time in microseconds)
+Edge = Tuple[Rank, Any, int, Rank, Any, int]  # both members, the smaller rank first
+Score = Callable[[Any, Any], Optional[float]]
+_MICROS = 1_000_000
+
+
+def join_block(stored: list[Member], new: Member, cap: int,
+               ttl_micros: int = 0) -> tuple[list[Member], list[Member]]:
+    """A block's stored members (sorted by rank) and an arriving one -> (its partners, the members kept).
+
+    Partners are the ``cap`` stored members on each side of the newcomer in rank order (its batch
+    neighbours; with arrivals in rank order, the ``cap`` members before it), leaving out those more
+    than ``ttl_micros`` apart from it in event time (0: no limit). Kept: the ``cap`` largest ranks, the
+    neighbours of the records still to come (new records have the latest dates), without members more
+    than ``ttl_micros`` older than the newest one.
+    A record already stored (delivered again) has no partners and changes nothing.
+    """
+    if any(member[0] == new[0] for member in stored):
+        return [], stored
+    if ttl_micros and stored:
+        newest = max(new[2], max(member[2] for member in stored))
+        stored = [member for member in stored if member[2] + ttl_micros >= newest]
+    at = bisect.bisect_left([member[0] for member in stored], new[0])
+    partners = [member for member in stored[max(0, at - cap):at + cap]
+                if not ttl_micros or abs(member[2] - new[2]) <= ttl_micros]
+    kept = stored[:at] + [new] + stored[at:]
+    return partners, kept[max(0, len(kept) - cap):] if cap > 0 else []
+
+
+def block_edges(key: Hashable, new: Member, partners: Iterable[Member], verify: Verify) -> Iterator[Edge]:
+    """The newcomer's verified edges, each as (smaller-rank member, larger-rank member).
+
+    ``verify`` sees the pair in rank order, as in a batch, so the result is the batch's for the pair.
+    """
+    for partner in partners:
+        first, second = sorted((partner, new), key=lambda member: member[0])
+        if verify(key, first[1], second[1]) is not None:
+            yield (*first, *second)
+
+
+class RelationForest:
+    """The cross-window union-find of step 2: parents, each record's newest event time, canonical features."""
+
+    def __init__(self) -> None:
+        self.forest = UnionFind()
+        self.seen: dict[Rank, int] = {}
+        self.features: dict[Rank, Any] = {}
+
+    def add_window(self, edges: Iterable[Edge], window_start: int,
+                   score: Score | None) -> list[tuple[Rank, tuple[Rank, float | None]]]:
+        """Apply one window's edges; -> ``(member, (canonical, score))`` for its records that are not canonical.
+
+        The result depends on the set of edges only (roots are the smallest rank). A member is
+        labelled when it arrived in this window (its event time is at or after ``window_start``).
+        """
+        arrived: dict[Rank, Any] = {}
+        known: dict[Rank, Any] = {}
+        for rank_a, features_a, time_a, rank_b, features_b, time_b in edges:
+            self.forest.union(rank_a, rank_b)
+            for node, features, time in ((rank_a, features_a, time_a), (rank_b, features_b, time_b)):
+                known[node] = features
+                self.seen[node] = max(self.seen.get(node, time), time)
+                if time >= window_start:
+                    arrived[node] = features
+        roots = {node: self.forest.find(node) for node in known}
+        if score is not None:  # a relation without a score (stories) keeps no features
+            for root in set(roots.values()):
+                self.features.setdefault(root, known.get(root))
+            for node in [node for node in self.features if self.forest.find(node) != node]:
+                del self.features[node]  # only canonical records keep their features
+        related = []
+        for node in sorted(arrived):
+            root = roots[node]
+            if root != node:
+                value = score(arrived[node], self.features[root]) if score is not None else None
+                related.append((node, (root, value)))
+        return related
+
+    def expire(self, cutoff: int) -> None:
+        """Drop every component whose newest record is older than ``cutoff`` (microseconds)."""
+        newest: dict[Rank, int] = {}
+        roots = self.forest.roots()
+        for node, root in roots.items():
+            newest[root] = max(newest.get(root, self.seen[node]), self.seen[node])
+        for node, root in roots.items():
+            if newest[root] < cutoff:
+                del self.forest.parent[node], self.seen[node]
+                self.features.pop(node, None)
+
+
+def _state_key(element: tuple[Hashable, tuple[Rank, Any]]) -> tuple[str, tuple[Hashable, Rank, Any]]:
+    # State is keyed by an encoded key with a deterministic coder (str); the key itself travels along
+    # for ``verify`` (duplicates check the band index, the others the first shared key).
+    key, (doc_rank, features) = element
+    return repr(key), (key, doc_rank, features)
+
+
+class _BlockStateFn(beam.DoFn):
+    """Step 1: ``(state key, (block key, rank, features))`` -> verified edges, timestamped by the later member."""
+
+    MEMBERS = ReadModifyWriteStateSpec("members", PickleCoder())
+    EXPIRE = TimerSpec("expire", TimeDomain.WATERMARK)
+
+    def __init__(self, verify: Verify, cap: int, ttl_seconds: int) -> None:
+        self._verify = verify
+        self._cap = cap
+        self._ttl = ttl_seconds * _MICROS
+
+    def process(self, element, timestamp=beam.DoFn.TimestampParam,
+                members=beam.DoFn.StateParam(MEMBERS), expire=beam.DoFn.TimerParam(EXPIRE)):
+        _, (key, doc_rank, features) = element
+        new = (doc_rank, features, timestamp.micros)
+        partners, kept = join_block(members.read() or [], new, self._cap, self._ttl)
+        members.write(kept)
+        if self._ttl:  # an idle block forgets its members once the newest has expired
+            expire.set(Timestamp(micros=max(member[2] for member in kept) + self._ttl))
+        for edge in block_edges(key, new, partners, self._verify):
+            yield TimestampedValue(edge, Timestamp(micros=max(edge[2], edge[5])))
+
+    @on_timer(EXPIRE)
+    def expire_members(self, fired=beam.DoFn.TimestampParam, members=beam.DoFn.StateParam(MEMBERS)):
+        kept = [member for member in members.read() or [] if member[2] + self._ttl > fired.micros]
+        if kept:
+            members.write(kept)
+        else:
+            members.clear()
+
+
+def _one_forest(edge: Edge) -> tuple[int, Edge]:
+    return 0, edge
+
+
+class _ForestStateFn(beam.DoFn):
+    """Step 2: ``(0, edge)`` -> ``(member, (canonical, score))``, emitted at the end of the member's window.
+
+    Edges wait in ``pending`` until the watermark passes their window's end (one timer, always at the
+    earliest pending window's end), then each window is applied in event-time order.
+    """
+
+    FOREST = ReadModifyWriteStateSpec("forest", PickleCoder())
+    PENDING = BagStateSpec("pending", PickleCoder())
+    NEXT = ReadModifyWriteStateSpec("next_flush", VarIntCoder())
+    FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
+
+    def __init__(self, windowfn: WindowFn, score: Score | None, ttl_seconds: int) -> None:
+        self._windowfn = windowfn
+        self._score = score
+        self._ttl = ttl_seconds * _MICROS
+
+    def _window(self, micros: int):
+        # Fixed windows: one window per timestamp.
+        return next(iter(self._windowfn.assign(WindowFn.AssignContext(Timestamp(micros=micros)))))
+
+    def _flush_time(self, micros: int) -> Timestamp:
+        # A window's last millisecond (timers have millisecond precision), inside the window.
+        return Timestamp(micros=self._window(micros).end.micros - 1000)
+
+    def process(self, element, timestamp=beam.DoFn.TimestampParam, pending=beam.DoFn.StateParam(PENDING),
+                next_flush=beam.DoFn.StateParam(NEXT), flush=beam.DoFn.TimerParam(FLUSH)):
+        pending.add((timestamp.micros, element[1]))
+        due = self._flush_time(timestamp.micros)
+        scheduled = next_flush.read()
+        if scheduled is None or due.micros < scheduled:
+            next_flush.write(due.micros)
+            flush.set(due)
+
+    @on_timer(FLUSH)
+    def flush_windows(self, fired=beam.DoFn.TimestampParam, forest_state=beam.DoFn.StateParam(FOREST),
+                      pending=beam.DoFn.StateParam(PENDING), next_flush=beam.DoFn.StateParam(NEXT),
+                      flush=beam.DoFn.TimerParam(FLUSH)):
+        waiting = list(pending.read())
+        by_window: dict[int, list[Edge]] = {}
+        later = []
+        for time, edge in waiting:
+            start = self._window(time).start.micros
+            if start <= fired.micros:
+                by_window.setdefault(start, []).append(edge)
+            else:
+                later.append((time, edge))
+        forest = forest_state.read() or RelationForest()
+        for start in sorted(by_window):
+            stamp = self._flush_time(start)
+            for related in forest.add_window(by_window[start], start, self._score):
+                yield TimestampedValue(related, stamp)
+        if self._ttl:
+            forest.expire(fired.micros - self._ttl)
+        forest_state.write(forest)
+        pending.clear()
+        if later:
+            for waiting_edge in later:
+                pending.add(waiting_edge)
+            due = self._flush_time(min(time for time, _ in later))
+            next_flush.write(due.micros)
+            flush.set(due)
+        else:
+            next_flush.clear()
+
+
+class RelateAcrossWindows(beam.PTransform):
+    """Streaming: ``(block key, (rank, features))`` in fixed windows -> ``(member, (canonical, score))`` in them.
+
+    ``verify(key, features_a, features_b)`` keeps a pair (not None) as in :class:`VerifiedPairs`;
+    ``score(member features, canonical features)`` is the relation's score (None for no score);
+    ``cap`` bounds a block's stored members (the relation's ``max_block_neighbours``).
+    """
+
+    def __init__(self, verify: Verify, score: Score | None, cap: int, ttl_seconds: int = 0) -> None:
+        super().__init__()
+        self._verify = verify
+        self._score = score
+        self._cap = cap
+        self._ttl = int(ttl_seconds)
+
+    def expand(self, keyed):
+        windowfn = keyed.windowing.windowfn
+        edges = (keyed
+                 | "StateKeys" >> beam.Map(_state_key).with_output_types(Tuple[str, Any])
+                 | "ToGlobalWindow" >> beam.WindowInto(GlobalWindows())
+                 | "JoinStoredMembers" >> beam.ParDo(_BlockStateFn(self._verify, self._cap, self._ttl))
+                 .with_input_types(Tuple[str, Any]))
+        return (edges
+                | "OneForest" >> beam.Map(_one_forest).with_output_types(Tuple[int, Any])
+                | "ClusterAcrossWindows" >> beam.ParDo(_ForestStateFn(windowfn, self._score, self._ttl))
+                .with_input_types(Tuple[int, Any])
+                | "ToWindows" >> beam.WindowInto(windowfn))
+
+
+def relation_ttl_seconds(config: Mapping[str, Any]) -> int:
+    """``streaming.relation_state_days`` in seconds (0: relation state is kept for ever)."""
+    return int(round(float((config.get("streaming") or {}).get("relation_state_days", 0)) * 86400))
+
+
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
 
@@ -378,15 +656,18 @@ class FindDuplicates(beam.PTransform):
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
         self._settings = dict(config["dedup"])
+        self._ttl = relation_ttl_seconds(config)
 
     def expand(self, docs):
         settings = self._settings
         signatures = docs | "Signatures" >> beam.ParDo(_SignatureFn(settings))
-        edges = (signatures
-                 | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"])
-                 | "CandidatePairs" >> VerifiedPairs(
-                     partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"]),
-                     settings["max_block_neighbours"]))
+        banded = signatures | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"])
+        verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
+        if is_windowed(docs):  # streaming: copies of records from earlier windows too (see RelateAcrossWindows)
+            related = banded | "Related" >> RelateAcrossWindows(
+                verify, estimated_jaccard, settings["max_block_neighbours"], self._ttl)
+            return {"docs": docs, "relation": related} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")
+        edges = banded | "CandidatePairs" >> VerifiedPairs(verify, settings["max_block_neighbours"])
         members = edges | "Clusters" >> Components()
         scored = {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)
         return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")

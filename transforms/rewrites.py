@@ -23,10 +23,11 @@ import wordfreq
 from spacy.attrs import IDX, ORTH, SENT_START
 from spacy.tokens import Doc
 
-from transforms.dedup import (AttachRelation, Components, Rank, ScorePairs, VerifiedPairs, first_shared_key, guarded,
-                              rank)
+from transforms.dedup import (AttachRelation, Components, Rank, RelateAcrossWindows, ScorePairs, VerifiedPairs,
+                              first_shared_key, guarded, rank, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.repair_common import zipf_table
+from transforms.stage import is_windowed
 
 Sentences = tuple[frozenset[str], ...]
 
@@ -207,6 +208,23 @@ def _blocks(element: tuple[Rank, tuple[list[str], Sentences]]) -> Iterator[tuple
         yield key, (doc_rank, keys)
 
 
+def _blocks_with_features(element: tuple[Rank, tuple[list[str], Sentences]]
+                          ) -> Iterator[tuple[str, tuple[Rank, tuple[list[str], Sentences]]]]:
+    # Streaming: a block member carries its sentences, since its partner may be from an earlier window.
+    doc_rank, features = element
+    for key in features[0]:
+        yield key, (doc_rank, features)
+
+
+def _verify_rewrite(key: str, features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
+                    settings: Mapping[str, Any]) -> float | None:
+    """Streaming: the batch's candidate test (first shared block) and threshold on one pair."""
+    if first_shared_key(features_a[0], features_b[0]) != key:
+        return None
+    score = _score(features_a, features_b, settings)
+    return score if score >= settings["threshold"] else None
+
+
 def _first_block(key: str, keys_a: list[str], keys_b: list[str]) -> float | None:
     return 0.0 if first_shared_key(keys_a, keys_b) == key else None
 
@@ -232,11 +250,18 @@ class FindRewrites(beam.PTransform):
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
         self._settings = dict(config["rewrites"])
+        self._ttl = relation_ttl_seconds(config)
 
     def expand(self, docs):
         settings = self._settings
         score = partial(_score, settings=settings)
         features = docs | "Features" >> beam.ParDo(_FeaturesFn(settings))
+        if is_windowed(docs):  # streaming: rewrites of records from earlier windows too (see RelateAcrossWindows)
+            related = (features
+                       | "BlockKeys" >> beam.FlatMap(_blocks_with_features)
+                       | "Related" >> RelateAcrossWindows(partial(_verify_rewrite, settings=settings), score,
+                                                          settings["max_block_neighbours"], self._ttl))
+            return {"docs": docs, "relation": related} | "Label" >> AttachRelation("rewrite_of", "rewrite_score")
         candidates = (features
                       | "BlockKeys" >> beam.FlatMap(_blocks)
                       | "CandidatePairs" >> VerifiedPairs(_first_block, settings["max_block_neighbours"])

@@ -20,9 +20,11 @@ from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
 
-from transforms.dedup import AttachRelation, Components, Rank, VerifiedPairs, first_shared_key, guarded, rank
+from transforms.dedup import (AttachRelation, Components, Rank, RelateAcrossWindows, VerifiedPairs, first_shared_key,
+                              guarded, rank, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.rewrites import rarity, salient_terms, tokenizer
+from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
 # (blocking keys, unit-length weighted terms sorted by term, ordinal day or None)
@@ -110,9 +112,16 @@ class FindStories(beam.PTransform):
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
         self._settings = dict(config["stories"])
+        self._ttl = relation_ttl_seconds(config)
 
     def expand(self, docs):
         settings = self._settings
+        if is_windowed(docs):  # streaming: stories that began in earlier windows too (see RelateAcrossWindows)
+            related = (docs
+                       | "Features" >> beam.ParDo(_FeaturesFn(settings))
+                       | "Related" >> RelateAcrossWindows(partial(_verify, settings=settings), None,
+                                                          settings["max_block_neighbours"], self._ttl))
+            return {"docs": docs, "relation": related} | "Label" >> AttachRelation("story_id", self_default=True)
         members = (docs
                    | "Features" >> beam.ParDo(_FeaturesFn(settings))
                    | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
