@@ -644,6 +644,24 @@ def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int,
     return score if score >= threshold else None
 
 
+def _band_ranks(element: tuple[Rank, bytes], bands: int) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, None]]]:
+    doc_rank, sig = element
+    for key in band_keys(sig, bands):
+        yield key, (doc_rank, None)
+
+
+def _candidate(key: tuple[int, bytes], payload_a: None, payload_b: None) -> float:
+    """Every pair of a band block is a candidate (its score, the same for all, only marks it once)."""
+    return 0.0
+
+
+def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -> Iterator[tuple[tuple[Rank, Rank], float]]:
+    """A scored pair ``(rank_a, (rank_b, score))`` as an edge when the score reaches ``threshold``."""
+    member, (target, score) = scored
+    if score >= threshold:
+        yield (member, target), score
+
+
 def _band_members(element: tuple[Rank, bytes], bands: int) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes]]]:
     doc_rank, sig = element
     for key in band_keys(sig, bands):
@@ -661,13 +679,23 @@ class FindDuplicates(beam.PTransform):
     def expand(self, docs):
         settings = self._settings
         signatures = docs | "Signatures" >> beam.ParDo(_SignatureFn(settings))
-        banded = signatures | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"])
-        verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
         if is_windowed(docs):  # streaming: copies of records from earlier windows too (see RelateAcrossWindows)
-            related = banded | "Related" >> RelateAcrossWindows(
-                verify, estimated_jaccard, settings["max_block_neighbours"], self._ttl)
+            verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
+            related = (signatures
+                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"])
+                       | "Related" >> RelateAcrossWindows(verify, estimated_jaccard, settings["max_block_neighbours"],
+                                                          self._ttl))
             return {"docs": docs, "relation": related} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")
-        edges = banded | "CandidatePairs" >> VerifiedPairs(verify, settings["max_block_neighbours"])
+        # The band blocks hold ranks only, and each candidate pair meets the two signatures in
+        # ScorePairs' joins: a signature carried into all of its record's bands made those blocks
+        # most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without).
+        candidates = (signatures
+                      | "BandKeys" >> beam.FlatMap(_band_ranks, settings["bands"])
+                      | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])
+                      | "PairRanks" >> beam.Keys())
+        edges = ({"pairs": candidates, "features": signatures}
+                 | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
+                 | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
         members = edges | "Clusters" >> Components()
         scored = {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)
         return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")

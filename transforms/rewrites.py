@@ -24,7 +24,7 @@ from spacy.attrs import IDX, ORTH, SENT_START
 from spacy.tokens import Doc
 
 from transforms.dedup import (AttachRelation, Components, Rank, RelateAcrossWindows, ScorePairs, VerifiedPairs,
-                              first_shared_key, guarded, rank, relation_ttl_seconds)
+                              above_threshold, first_shared_key, guarded, rank, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.repair_common import zipf_table
 from transforms.stage import is_windowed
@@ -234,12 +234,6 @@ def _score(features_a: tuple[list[str], Sentences], features_b: tuple[list[str],
     return rewrite_score(features_a[1], features_b[1], settings)
 
 
-def _edge(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -> Iterator[tuple[tuple[Rank, Rank], float]]:
-    member, (target, score) = scored
-    if score >= threshold:
-        yield (member, target), score
-
-
 class FindRewrites(beam.PTransform):
     """Documents -> the same documents, paraphrases labelled ``rewrite_of`` + ``rewrite_score``.
 
@@ -268,7 +262,7 @@ class FindRewrites(beam.PTransform):
                       | "PairRanks" >> beam.Keys())
         edges = ({"pairs": candidates, "features": features}
                  | "ScoreCandidates" >> ScorePairs(score)
-                 | "AboveThreshold" >> beam.FlatMap(_edge, settings["threshold"]))
+                 | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
         members = edges | "Clusters" >> Components()
         scored = {"pairs": members, "features": features} | "ScoreToCanonical" >> ScorePairs(score)
         return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("rewrite_of", "rewrite_score")
