@@ -644,12 +644,6 @@ def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int,
     return score if score >= threshold else None
 
 
-def _band_ranks(element: tuple[Rank, bytes], bands: int) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, None]]]:
-    doc_rank, sig = element
-    for key in band_keys(sig, bands):
-        yield key, (doc_rank, None)
-
-
 def _candidate(key: tuple[int, bytes], payload_a: None, payload_b: None) -> float:
     """Every pair of a band block is a candidate (its score, the same for all, only marks it once)."""
     return 0.0
@@ -662,10 +656,13 @@ def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -
         yield (member, target), score
 
 
-def _band_members(element: tuple[Rank, bytes], bands: int) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes]]]:
+def _band_members(element: tuple[Rank, bytes], bands: int,
+                  with_signature: bool) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes | None]]]:
+    """A record in each of its band blocks, with its signature (streaming, see RelateAcrossWindows) or
+    its rank alone (batch: pairs meet their signatures in ScorePairs)."""
     doc_rank, sig = element
     for key in band_keys(sig, bands):
-        yield key, (doc_rank, sig)
+        yield key, (doc_rank, sig if with_signature else None)
 
 
 class FindDuplicates(beam.PTransform):
@@ -682,7 +679,7 @@ class FindDuplicates(beam.PTransform):
         if is_windowed(docs):  # streaming: copies of records from earlier windows too (see RelateAcrossWindows)
             verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
             related = (signatures
-                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"])
+                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
                        | "Related" >> RelateAcrossWindows(verify, estimated_jaccard, settings["max_block_neighbours"],
                                                           self._ttl))
             return {"docs": docs, "relation": related} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")
@@ -690,7 +687,7 @@ class FindDuplicates(beam.PTransform):
         # ScorePairs' joins: a signature carried into all of its record's bands made those blocks
         # most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without).
         candidates = (signatures
-                      | "BandKeys" >> beam.FlatMap(_band_ranks, settings["bands"])
+                      | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False)
                       | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])
                       | "PairRanks" >> beam.Keys())
         edges = ({"pairs": candidates, "features": signatures}

@@ -202,18 +202,13 @@ class _FeaturesFn(beam.DoFn):
                 yield rank(doc), (keys, sentences)
 
 
-def _blocks(element: tuple[Rank, tuple[list[str], Sentences]]) -> Iterator[tuple[str, tuple[Rank, list[str]]]]:
-    doc_rank, (keys, _) = element
-    for key in keys:
-        yield key, (doc_rank, keys)
-
-
-def _blocks_with_features(element: tuple[Rank, tuple[list[str], Sentences]]
-                          ) -> Iterator[tuple[str, tuple[Rank, tuple[list[str], Sentences]]]]:
-    # Streaming: a block member carries its sentences, since its partner may be from an earlier window.
+def _blocks(element: tuple[Rank, tuple[list[str], Sentences]],
+            with_sentences: bool) -> Iterator[tuple[str, tuple[Rank, Any]]]:
+    """A record in each of its blocks, with its keys, and in streaming its sentences too (a partner may
+    be from an earlier window, its features not in this one)."""
     doc_rank, features = element
     for key in features[0]:
-        yield key, (doc_rank, features)
+        yield key, (doc_rank, features if with_sentences else features[0])
 
 
 def _verify_rewrite(key: str, features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
@@ -252,12 +247,12 @@ class FindRewrites(beam.PTransform):
         features = docs | "Features" >> beam.ParDo(_FeaturesFn(settings))
         if is_windowed(docs):  # streaming: rewrites of records from earlier windows too (see RelateAcrossWindows)
             related = (features
-                       | "BlockKeys" >> beam.FlatMap(_blocks_with_features)
+                       | "BlockKeys" >> beam.FlatMap(_blocks, True)
                        | "Related" >> RelateAcrossWindows(partial(_verify_rewrite, settings=settings), score,
                                                           settings["max_block_neighbours"], self._ttl))
             return {"docs": docs, "relation": related} | "Label" >> AttachRelation("rewrite_of", "rewrite_score")
         candidates = (features
-                      | "BlockKeys" >> beam.FlatMap(_blocks)
+                      | "BlockKeys" >> beam.FlatMap(_blocks, False)
                       | "CandidatePairs" >> VerifiedPairs(_first_block, settings["max_block_neighbours"])
                       | "PairRanks" >> beam.Keys())
         edges = ({"pairs": candidates, "features": features}
