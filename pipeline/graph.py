@@ -15,13 +15,11 @@ import apache_beam as beam
 from transforms import boilerplate, captions, header, layout
 from transforms import canonical, entities, language
 from transforms.document import Document
-from transforms.dedup import FindDuplicates
 from transforms.read import ReadDocuments
+from transforms.relations import RelateDocuments
 from transforms.repair import STAGE as REPAIR, build as build_repair
 from transforms.repair_glued import CorpusNames
-from transforms.rewrites import FindRewrites
 from transforms.stage import DOCS, REJECTED, DocumentStage, per_window
-from transforms.stories import FindStories
 from transforms.summary import MergeCounters, outcome_stats, read_stats
 from transforms.write import COUNTERS, RECORDS, REJECTED_FILES, WriteOutputs
 
@@ -64,9 +62,7 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
     apply("CanonicalizeEntities", DocumentStage(canonical.STAGE, canonical.build, config))
     apply("ResolveNameVariants", canonical.ResolveVariants(config))
     # Relations: duplicates, rewrites, stories.
-    docs = docs | "FindDuplicates" >> FindDuplicates(config)
-    docs = docs | "FindRewrites" >> FindRewrites(config)
-    docs = docs | "FindStories" >> FindStories(config)
+    docs = docs | "RelateDocuments" >> RelateDocuments(config)
 
     records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
     all_rejected = rejected | "CollectRejected" >> beam.Flatten()

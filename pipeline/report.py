@@ -370,6 +370,7 @@ def load_originals(records: list[Mapping[str, Any]], read_config: Mapping[str, A
     (a JSONL file holding many sampled records is read once), and the decoded document's id must
     equal the record's id: a source file changed since the run is not shown as its original.
     """
+    from transforms.document import Document
     from transforms.read import documents_from_bytes, gunzip, is_jsonl, read_limited
     from transforms.errors import Reject
 
@@ -388,13 +389,13 @@ def load_originals(records: list[Mapping[str, Any]], read_config: Mapping[str, A
             continue
         wanted = {record["source"]: record for record in by_file[file]}
         found = {doc.source: doc for doc in documents_from_bytes(file, data, read_config)
-                 if doc.source in wanted and hasattr(doc, "raw")}
+                 if doc.source in wanted and isinstance(doc, Document)}
         for source, record in sorted(wanted.items()):
             doc = found.get(source)
             if doc is None or doc.id != record["id"]:
                 yield record, None, f"source {location} has changed since the run; showing the clean text"
             else:
-                yield record, doc.raw, f"original text from {location}"
+                yield record, doc.text, f"original text from {location}"  # as read: the raw text
 
 
 def _locate(file: str, source_root: Path | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import apache_beam as beam
 import orjson
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -12,7 +13,9 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from hypothesis import settings
 
 from pipeline.cli import main
+from pipeline.config import load_config
 from pipeline.runners import make_runner
+from transforms.relations import RelateDocuments
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -35,6 +38,11 @@ def local_pipeline() -> TestPipeline:
     """A TestPipeline on the in-process FnApiRunner (never the Prism download)."""
     options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     return TestPipeline(runner=make_runner(options), options=options)
+
+
+def relate(p: beam.Pipeline, docs: list, **sections: dict) -> beam.PCollection:
+    """``docs`` through the relation stages with the default config, ``sections`` replacing its sections."""
+    return p | "Docs" >> beam.Create(docs) | "Relate" >> RelateDocuments({**load_config(), **sections})
 
 
 def read_outputs(directory: Path) -> dict:

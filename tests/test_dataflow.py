@@ -96,10 +96,11 @@ def test_dataflow_streaming_graph_translates_with_dry_run():
     # (stateful ParDos in the global window, the forest flushed by an event-time timer per window), the
     # labels put back into the documents' fixed windows; no per-window union-find.
     global_unbounded = (common_urns.global_windows.urn, beam_runner_api_pb2.IsBounded.UNBOUNDED)
-    for relation in ("FindDuplicates", "FindRewrites", "FindStories"):
+    for name, relation in (("duplicates", "FindDuplicates"), ("rewrites", "FindRewrites"), ("stories", "FindStories")):
+        relation = f"RelateDocuments/{relation}"
         assert f"{relation}/Clusters/UnionFind" not in transforms
-        for step, state, timer in (("JoinStoredMembers", {"members"}, {"ts-expire"}),
-                                   ("ClusterAcrossWindows", {"forest", "pending", "next_flush"}, {"ts-flush"})):
+        for step, state, timer in (("JoinStoredMembers", {"members"}, {f"ts-expire-{name}"}),
+                                   ("ClusterAcrossWindows", {"forest", "pending", "next_flush"}, {f"ts-flush-{name}"})):
             transform = transforms[f"{relation}/Related/{step}"]
             payload = beam_runner_api_pb2.ParDoPayload.FromString(transform.spec.payload)
             assert (set(payload.state_specs), set(payload.timer_family_specs)) == (state, timer), step
@@ -183,8 +184,9 @@ def test_dataflow_batch_graph_keeps_its_global_defaults():
     transforms = {t.unique_name: t for t in components.transforms.values()}
     assert "Read/MatchContinuously" not in transforms and "Read/WindowFiles" not in transforms
     defaults = {name.removesuffix("/InjectDefault") for name in transforms if name.endswith("/InjectDefault")}
-    assert defaults == {"MergeCounters", "FindDuplicates/Clusters/UnionFind", "FindRewrites/Clusters/UnionFind",
-                        "FindStories/Clusters/UnionFind", "ResolveNameVariants/AllCounts/AllCounts"}
+    assert defaults == {"MergeCounters", "ResolveNameVariants/AllCounts/AllCounts",
+                        *(f"RelateDocuments/{relation}/Clusters/UnionFind"
+                          for relation in ("FindDuplicates", "FindRewrites", "FindStories"))}
     global_bounded = (common_urns.global_windows.urn, beam_runner_api_pb2.IsBounded.BOUNDED)
     assert _windowing(components, transforms["Write/WriteFiles"], "inputs") == global_bounded
 

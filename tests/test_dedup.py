@@ -5,8 +5,8 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import SEEDS, local_pipeline
-from transforms.dedup import (FindDuplicates, band_keys, check_config, components, estimated_jaccard,
+from tests.conftest import SEEDS, local_pipeline, relate
+from transforms.dedup import (band_keys, check_config, components, estimated_jaccard,
                               first_shared_band, neighbour_pairs, rank, shingles, signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
@@ -100,10 +100,10 @@ def test_dedup_components_root_is_smallest_member_in_any_edge_order(edges, expec
 
 
 def test_dedup_rank_puts_earliest_dated_then_smallest_id_first():
-    docs = [Document(id="b", source="s", raw="", published="2023-05-24"),
-            Document(id="a", source="s", raw="", published=None),
-            Document(id="c", source="s", raw="", published="2023-05-23"),
-            Document(id="a2", source="s", raw="", published="2023-05-24")]
+    docs = [Document(id="b", source="s", published="2023-05-24"),
+            Document(id="a", source="s", published=None),
+            Document(id="c", source="s", published="2023-05-23"),
+            Document(id="a2", source="s", published="2023-05-24")]
     assert [doc.id for doc in sorted(docs, key=rank)] == ["c", "a2", "b", "a"]
 
 
@@ -125,8 +125,7 @@ def test_dedup_pipeline_labels_copies_of_the_earliest_record_and_leaves_others()
     docs = [copy, exact, other, original]
     random.Random(7).shuffle(docs)
     with local_pipeline() as p:
-        out = (p | beam.Create(docs)
-               | FindDuplicates({"dedup": SETTINGS})
+        out = (relate(p, docs, dedup=SETTINGS)
                | beam.Map(lambda d: (d.id, d.duplicate_of, d.duplicate_score is not None
                                      and d.duplicate_score >= 0.8)))
         assert_that(out, equal_to([(original.id, None, False), (copy.id, original.id, True),
@@ -140,7 +139,7 @@ def test_dedup_pipeline_exact_copy_scores_one_and_threshold_is_a_setting():
     canonical, later = sorted([first, second], key=rank)
     strict = {**SETTINGS, "threshold": 1.0}
     with local_pipeline() as p:
-        out = (p | beam.Create([first, second, near]) | FindDuplicates({"dedup": strict})
+        out = (relate(p, [first, second, near], dedup=strict)
                | beam.Map(lambda d: (d.id, d.duplicate_of, d.duplicate_score)))
         assert_that(out, equal_to([(canonical.id, None, None), (later.id, canonical.id, 1.0),
                                    (near.id, None, None)]), label="strict")

@@ -54,19 +54,19 @@ def clean(text: str, stages=CLEANING) -> Document | None:
     return doc
 
 
-def _removed_and_kept_cover_the_input(doc: Document) -> None:
-    removed = [False] * len(doc.raw)
+def _removed_and_kept_cover_the_input(doc: Document, raw: str) -> None:
+    removed = [False] * len(raw)
     for item in doc.removed:
-        assert 0 <= item["raw_start"] <= item["raw_end"] <= len(doc.raw)
+        assert 0 <= item["raw_start"] <= item["raw_end"] <= len(raw)
         for i in range(item["raw_start"], item["raw_end"]):
             removed[i] = True
-    kept = [False] * len(doc.raw)
+    kept = [False] * len(raw)
     for i, char in enumerate(doc.text):
         if not char.isspace():
             start, end = doc.raw_span(i, i + 1)
-            assert doc.raw[start:end] == char, "kept text must map to the same raw character"
+            assert raw[start:end] == char, "kept text must map to the same raw character"
             kept[start] = True
-    for i, char in enumerate(doc.raw):
+    for i, char in enumerate(raw):
         if not char.isspace():
             assert removed[i] or kept[i], f"raw character {i} {char!r} neither kept nor recorded as removed"
             assert not (removed[i] and kept[i]), f"raw character {i} {char!r} both kept and removed"
@@ -76,7 +76,7 @@ def _check_cleaning(text: str) -> None:
     doc = clean(text)
     if doc is None:
         return
-    _removed_and_kept_cover_the_input(doc)
+    _removed_and_kept_cover_the_input(doc, text)
     assert "\n\n\n" not in doc.text and doc.text == doc.text.strip()
     # The rule filters are idempotent. Two stages are not, by nature, and are left out: the header
     # stage reads what stands first (after a title is taken out another line stands first), and

@@ -7,7 +7,7 @@ from transforms.document import Document
 
 
 def _rank(record: dict) -> tuple:
-    return rank(Document(id=record["id"], source=record["source"], raw="", published=record["published"]))
+    return rank(Document(id=record["id"], source=record["source"], published=record["published"]))
 
 
 def _rewrite_pairs(records: dict) -> set[tuple[str, str]]:

@@ -348,7 +348,7 @@ def test_repair_logs_every_edit_with_offsets_into_the_final_text():
             assert doc.text[span[0]:span[1]] == item["after"]
         later.add(span if span[1] > span[0] else (span[0], span[0] + 1))
     raw_start, raw_end = doc.raw_span(doc.repairs[1]["start"], doc.repairs[1]["start"] + len(doc.repairs[1]["after"]))
-    assert doc.raw[raw_start:raw_end] == doc.repairs[1]["before"]
+    assert SEED_002[raw_start:raw_end] == doc.repairs[1]["before"]
 
 
 def test_repair_each_kind_can_be_turned_off():

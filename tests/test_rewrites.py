@@ -2,15 +2,14 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import SEEDS, local_pipeline
+from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import rank
 from transforms.document import Document
-from transforms.rewrites import (FindRewrites, alignment, content_token, rarity, rewrite_score, salient_terms,
-                                 sentence_sets, sentence_similarity, tokenizer)
+from transforms.rewrites import (alignment, content_token, rarity, rewrite_score, salient_terms, sentence_sets,
+                                 sentence_similarity, text_terms, tokenizer)
 
 SETTINGS = {"stem_prefix": 5, "min_sentence_terms": 3, "sentence_threshold": 0.25, "min_aligned_sentences": 3,
             "min_aligned_share": 0.5, "threshold": 0.22, "block_keys": 10, "max_block_neighbours": 50}
-CONFIG = {"rewrites": SETTINGS}
 FLOODS = (
     "Heavy rain flooded the northern Italian region of Emilia-Romagna on Wednesday, killing at least nine people. "
     "Rivers burst their banks in Cesena, Faenza and Forli after six months' rain fell in 36 hours. "
@@ -27,7 +26,8 @@ def seed(number: str) -> str:
 
 
 def sentences(text: str, **fields) -> tuple:
-    return sentence_sets(Document(id="x", source="s", raw=text, text=text, **fields), SETTINGS)[0]
+    doc = Document(id="x", source="s", text=text, **fields)
+    return sentence_sets(doc, text_terms(doc), SETTINGS)[0]
 
 
 @pytest.mark.parametrize("word, expected", [
@@ -117,27 +117,27 @@ def _doc(number: str, published: str | None, **fields) -> Document:
     return Document.from_raw(f"feed/{number}.txt", seed(number), published=published, **fields)
 
 
+def _rewrite(doc: Document) -> tuple[str, str | None, bool]:
+    return doc.id, doc.rewrite_of, doc.rewrite_score is not None and doc.rewrite_score >= SETTINGS["threshold"]
+
+
 def test_rewrites_pipeline_points_each_paraphrase_to_the_earliest_version():
     docs = [_doc("000", "2023-05-24"), _doc("001", "2023-05-23"), _doc("002", "2023-05-24"),
             _doc("003", None), _doc("004", None)]
     later_004, first_004 = sorted(docs[3:], key=rank, reverse=True)
-    expected = [(docs[0].id, docs[1].id), (docs[1].id, None), (docs[2].id, None),
-                (first_004.id, None), (later_004.id, first_004.id)]
+    expected = [(docs[0].id, docs[1].id, True), (docs[1].id, None, False), (docs[2].id, None, False),
+                (first_004.id, None, False), (later_004.id, first_004.id, True)]
     with local_pipeline() as p:
-        out = (p | beam.Create(docs) | FindRewrites(CONFIG)
-               | beam.Map(lambda d: (d.id, d.rewrite_of)))
-        assert_that(out, equal_to(expected), label="rewrite_of")
-        scores = (p | "Again" >> beam.Create(docs) | "Rewrites2" >> FindRewrites(CONFIG)
-                  | beam.Filter(lambda d: d.rewrite_of is not None)
-                  | beam.Map(lambda d: d.rewrite_score >= SETTINGS["threshold"]))
-        assert_that(scores, equal_to([True, True]), label="scores")
+        assert_that(relate(p, docs, rewrites=SETTINGS) | beam.Map(_rewrite), equal_to(expected), label="rewrite_of")
 
 
-def test_rewrites_pipeline_skips_copies_already_marked_duplicate():
-    original = _doc("000", "2023-05-24")
-    copy = Document.from_raw("mirror/000.txt", seed("000"), published="2023-05-24", duplicate_of=original.id)
+def test_rewrites_pipeline_skips_near_duplicate_copies():
+    first = _doc("000", "2023-05-24")
+    mirror = Document.from_raw("mirror/000.txt", seed("000"), published="2023-05-24")
+    canonical, copy = sorted([first, mirror], key=rank)
     paraphrase = _doc("001", "2023-05-25")
     with local_pipeline() as p:
-        out = (p | beam.Create([original, copy, paraphrase]) | FindRewrites(CONFIG)
-               | beam.Map(lambda d: (d.id, d.rewrite_of)))
-        assert_that(out, equal_to([(original.id, None), (copy.id, None), (paraphrase.id, original.id)]))
+        out = relate(p, [first, mirror, paraphrase], rewrites=SETTINGS) | beam.Map(
+            lambda d: (d.id, d.duplicate_of, d.rewrite_of))
+        assert_that(out, equal_to([(canonical.id, None, None), (copy.id, canonical.id, None),
+                                   (paraphrase.id, None, canonical.id)]))

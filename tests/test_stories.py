@@ -2,13 +2,13 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import SEEDS, local_pipeline
+from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.document import Document
-from transforms.stories import FindStories, cosine, day, linked, story_features, story_vector, within_window
+from transforms.rewrites import text_terms
+from transforms.stories import cosine, day, linked, story_features, story_vector, within_window
 
 SETTINGS = {"entity_labels": ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC"], "entity_weight": 1.0,
             "terms": 40, "block_keys": 8, "threshold": 0.5, "window_days": 3, "max_block_neighbours": 50}
-CONFIG = {"stories": SETTINGS}
 UNRELATED = (
     "Gaming used to be so simple. We'd buy a game, sit down in front of a console or PC, grind our way to "
     "the end, then repeat. Now we spend money over and over on virtual perks. We play on phones and tablets "
@@ -52,14 +52,19 @@ def _doc(name: str, text: str, published: str | None = None, **fields) -> Docume
     return Document.from_raw(f"feed/{name}.txt", text, published=published, **fields)
 
 
+def _features(doc: Document) -> tuple:
+    return story_features(doc, text_terms(doc)[1], SETTINGS)
+
+
 def test_stories_vector_is_unit_length_and_boosts_canonical_entities():
     entity = {"text": "Mishustin", "label": "PERSON", "start": 0, "end": 9, "raw_start": 0, "raw_end": 9,
               "canonical": "Mikhail Mishustin"}
-    vector = dict(story_vector(_doc("a", seed("000"), entities=[entity]), SETTINGS))
+    doc = _doc("a", seed("000"), entities=[entity])
+    vector = dict(story_vector(doc, text_terms(doc)[1], SETTINGS))
     assert abs(sum(weight * weight for weight in vector.values()) - 1.0) < 1e-9
     assert "@mikhail mishustin" in vector
-    assert dict(story_vector(_doc("b", seed("000"), entities=[{**entity, "label": "DATE"}]), SETTINGS)).get(
-        "@mikhail mishustin") is None
+    dated = _doc("b", seed("000"), entities=[{**entity, "label": "DATE"}])
+    assert dict(story_vector(dated, text_terms(dated)[1], SETTINGS)).get("@mikhail mishustin") is None
 
 
 @pytest.mark.parametrize("first, second, same_story", [
@@ -70,14 +75,14 @@ def test_stories_vector_is_unit_length_and_boosts_canonical_entities():
     ("003", FLOODS, False),
 ])
 def test_stories_linked_same_event_not_unrelated(first, second, same_story):
-    a = story_features(_doc("a", seed(first), "2023-05-24"), SETTINGS)
-    b = story_features(_doc("b", seed(second) if second.isdigit() else second, "2023-05-24"), SETTINGS)
+    a = _features(_doc("a", seed(first), "2023-05-24"))
+    b = _features(_doc("b", seed(second) if second.isdigit() else second, "2023-05-24"))
     assert (linked(a, b, SETTINGS) is not None) == same_story
 
 
 def test_stories_linked_needs_dates_within_window():
-    a = story_features(_doc("a", seed("000"), "2023-05-24"), SETTINGS)
-    b = story_features(_doc("b", seed("002"), "2023-06-24"), SETTINGS)
+    a = _features(_doc("a", seed("000"), "2023-05-24"))
+    b = _features(_doc("b", seed("002"), "2023-06-24"))
     assert cosine(a[1], b[1]) >= SETTINGS["threshold"]
     assert linked(a, b, SETTINGS) is None
 
@@ -93,8 +98,7 @@ def test_stories_pipeline_one_story_for_the_seeds_and_none_for_unrelated():
     expected = [(doc.id, first) for doc in seeds] + [(unrelated.id, unrelated.id), (floods.id, floods.id),
                                                      (late.id, late.id)]
     with local_pipeline() as p:
-        out = (p | beam.Create([late, *seeds, unrelated, floods]) | FindStories(CONFIG)
-               | beam.Map(lambda d: (d.id, d.story_id)))
+        out = relate(p, [late, *seeds, unrelated, floods], stories=SETTINGS) | beam.Map(lambda d: (d.id, d.story_id))
         assert_that(out, equal_to(expected), label="story_id")
 
 
@@ -104,6 +108,5 @@ def test_stories_pipeline_undated_records_join_by_content():
     unrelated = _doc("gaming", UNRELATED)
     first = dated.id
     with local_pipeline() as p:
-        out = (p | beam.Create([undated, unrelated, dated]) | FindStories(CONFIG)
-               | beam.Map(lambda d: (d.id, d.story_id)))
+        out = relate(p, [undated, unrelated, dated], stories=SETTINGS) | beam.Map(lambda d: (d.id, d.story_id))
         assert_that(out, equal_to([(dated.id, first), (undated.id, first), (unrelated.id, unrelated.id)]))

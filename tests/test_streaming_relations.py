@@ -145,7 +145,7 @@ def test_dedup_relate_across_windows_labels_records_in_their_arrival_window():
                    | "Stamp" >> beam.Map(lambda item: TimestampedValue((item[0], (_r(item[1]), f"f{item[1]}")),
                                                                        item[2]))
                    | "Windows" >> beam.WindowInto(FixedWindows(10))
-                   | RelateAcrossWindows(verify, _score, cap=10, ttl_seconds=3600)
+                   | RelateAcrossWindows("test", verify, _score, cap=10, ttl_seconds=3600)
                    | beam.Map(_with_window))
         assert_that(related, equal_to([(10, "b", "a", "fb~fa"), (10, "b2", "a", "fb2~fa"),
                                        (20, "c", "a", "fc~fa")]))

@@ -5,8 +5,9 @@ copy is kept and labelled ``duplicate_of`` its cluster's canonical member (earli
 then smallest id) with ``duplicate_score``, the estimated Jaccard similarity of the two texts.
 
 The whole-collection machinery here (blocking keys -> GroupByKey -> verified pairs -> connected
-components -> join back by id) is shared by :mod:`transforms.rewrites` and :mod:`transforms.stories`;
-each relation only supplies its features, blocking keys and pair score. In a streaming run (windowed
+components, and the one join of all relations' labels back to the records by id) is shared by
+:mod:`transforms.rewrites` and :mod:`transforms.stories`; each relation only supplies its blocking keys
+and pair score, from the features :mod:`transforms.relations` computes. In a streaming run (windowed
 documents) the relations span windows instead: keyed state per blocking key and a cross-window
 union-find (:class:`RelateAcrossWindows`); the batch graph does not use them.
 Signatures come from datasketch's seeded ``MinHash``; banding, neighbourhood pairing and
@@ -19,8 +20,8 @@ from __future__ import annotations
 import bisect
 import logging
 import unicodedata
-from functools import partial
-from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Optional, Tuple, TypeVar
+from functools import lru_cache, partial
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, NamedTuple, Optional, Tuple, TypeVar
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder, VarIntCoder
@@ -69,18 +70,23 @@ def shingles(tokens: list[str], size: int) -> set[bytes]:
     return {" ".join(tokens[i:i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}
 
 
+@lru_cache(maxsize=None)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The seeded hash permutations, drawn once per worker and shared by every signature."""
+    """The seeded hash permutations, drawn once per process and shared by every signature."""
     return MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME).permutations
 
 
-def signature(items: Iterable[bytes], num_perm: int, seed: int,
-              perms: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+def signature(items: Iterable[bytes], num_perm: int, seed: int) -> bytes:
     """The MinHash signature of a set as bytes (``num_perm`` little-endian uint32 values)."""
-    sketch = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME,
-                     permutations=perms if perms is not None else permutations(num_perm, seed))
+    sketch = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME, permutations=permutations(num_perm, seed))
     sketch.update_batch(sorted(items))
     return sketch.hashvalues.astype("<u4").tobytes()
+
+
+def text_signature(text: str, settings: Mapping[str, Any]) -> bytes | None:
+    """The signature of a text's word shingles (``dedup`` settings), None for a text without words."""
+    items = shingles(words(text), settings["shingle_size"])
+    return signature(items, settings["num_perm"], settings["seed"]) if items else None
 
 
 def _values(sig: bytes) -> np.ndarray:
@@ -284,36 +290,46 @@ def _relation_by_id(element: tuple[Rank, tuple[Rank, float]]) -> tuple[str, tupl
     return member[2], (target[2], score)
 
 
-def _attach(element, target_field: str, score_field: str | None, self_default: bool) -> Iterator[Document]:
+class Relation(NamedTuple):
+    """Where a relation goes in a record: the field for the target's id, the field for the score
+    (None: no score) and whether a record without the relation gets its own id (a story of one)."""
+
+    target_field: str
+    score_field: str | None = None
+    self_default: bool = False
+
+
+def _attach(element: tuple[str, Mapping[str, Iterable[Any]]], relations: Mapping[str, Relation]) -> Iterator[Document]:
     doc_id, grouped = element
-    relations = sorted(grouped["relation"])
-    for doc in grouped["doc"]:
-        if relations:
-            target, score = relations[0]
-            setattr(doc, target_field, target)
-            if score_field is not None:
-                setattr(doc, score_field, score)
-        elif self_default:
-            setattr(doc, target_field, doc_id)
+    for doc in grouped["docs"]:
+        for name, relation in relations.items():
+            found = min(grouped[name], default=None)
+            if found is not None:
+                setattr(doc, relation.target_field, found[0])
+                if relation.score_field is not None:
+                    setattr(doc, relation.score_field, found[1])
+            elif relation.self_default:
+                setattr(doc, relation.target_field, doc_id)
         yield doc
 
 
-class AttachRelation(beam.PTransform):
-    """``{"docs": Document, "relation": (rank, (target rank, score))}`` -> the documents with the fields set.
+class AttachRelations(beam.PTransform):
+    """``{"docs": (id, Document), name: (rank, (target rank, score)), ...}`` -> the documents, each
+    relation's fields set as ``relations[name]`` says.
 
-    ``self_default`` gives a record with no relation its own id (a story of one).
+    One join by id for all relations: grouping whole documents is the costliest step of the relation
+    stages (on the in-process runner the group holds the collection in memory), so it is done once.
     """
 
-    def __init__(self, target_field: str, score_field: str | None = None, self_default: bool = False) -> None:
+    def __init__(self, relations: Mapping[str, Relation]) -> None:
         super().__init__()
-        self._fields = (target_field, score_field, self_default)
+        self._relations = dict(relations)
 
     def expand(self, inputs):
-        keyed = inputs["docs"] | "KeyById" >> beam.Map(lambda doc: (doc.id, doc))
-        relation = inputs["relation"] | "RelationById" >> beam.Map(_relation_by_id)
-        return ({"doc": keyed, "relation": relation}
-                | "JoinById" >> beam.CoGroupByKey()
-                | "SetFields" >> beam.FlatMap(_attach, *self._fields))
+        joined = {"docs": inputs["docs"]}
+        for name in self._relations:
+            joined[name] = inputs[name] | f"ById[{name}]" >> beam.Map(_relation_by_id)
+        return joined | "JoinById" >> beam.CoGroupByKey() | "SetFields" >> beam.FlatMap(_attach, self._relations)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,105 +467,120 @@ def _state_key(element: tuple[Hashable, tuple[Rank, Any]]) -> tuple[str, tuple[H
     return repr(key), (key, doc_rank, features)
 
 
-class _BlockStateFn(beam.DoFn):
-    """Step 1: ``(state key, (block key, rank, features))`` -> verified edges, timestamped by the later member."""
+# The local runner keeps the timers a bundle sets in one buffer per timer name, not per step: two
+# stateful steps with the same timer name in one fused stage lose each other's timers (in streaming the
+# three relations' steps are fused into one stage, and a relation's labels went missing). So each
+# relation's steps are built with timer names of their own.
 
-    MEMBERS = ReadModifyWriteStateSpec("members", PickleCoder())
-    EXPIRE = TimerSpec("expire", TimeDomain.WATERMARK)
+def _block_state_fn(relation: str, verify: Verify, cap: int, ttl_seconds: int) -> beam.DoFn:
+    """Step 1 of :class:`RelateAcrossWindows` for ``relation``, its timer named after it (see above)."""
 
-    def __init__(self, verify: Verify, cap: int, ttl_seconds: int) -> None:
-        self._verify = verify
-        self._cap = cap
-        self._ttl = ttl_seconds * _MICROS
+    class _BlockStateFn(beam.DoFn):
+        """Step 1: ``(state key, (block key, rank, features))`` -> verified edges, timestamped by the later member."""
 
-    def process(self, element, timestamp=beam.DoFn.TimestampParam,
-                members=beam.DoFn.StateParam(MEMBERS), expire=beam.DoFn.TimerParam(EXPIRE)):
-        _, (key, doc_rank, features) = element
-        new = (doc_rank, features, timestamp.micros)
-        partners, kept = join_block(members.read() or [], new, self._cap, self._ttl)
-        members.write(kept)
-        if self._ttl:  # an idle block forgets its members once the newest has expired
-            expire.set(Timestamp(micros=max(member[2] for member in kept) + self._ttl))
-        for edge in block_edges(key, new, partners, self._verify):
-            yield TimestampedValue(edge, Timestamp(micros=max(edge[2], edge[5])))
+        MEMBERS = ReadModifyWriteStateSpec("members", PickleCoder())
+        EXPIRE = TimerSpec(f"expire-{relation}", TimeDomain.WATERMARK)
 
-    @on_timer(EXPIRE)
-    def expire_members(self, fired=beam.DoFn.TimestampParam, members=beam.DoFn.StateParam(MEMBERS)):
-        kept = [member for member in members.read() or [] if member[2] + self._ttl > fired.micros]
-        if kept:
+        def __init__(self, verify: Verify, cap: int, ttl_seconds: int) -> None:
+            self._verify = verify
+            self._cap = cap
+            self._ttl = ttl_seconds * _MICROS
+
+        def process(self, element, timestamp=beam.DoFn.TimestampParam,
+                    members=beam.DoFn.StateParam(MEMBERS), expire=beam.DoFn.TimerParam(EXPIRE)):
+            _, (key, doc_rank, features) = element
+            new = (doc_rank, features, timestamp.micros)
+            partners, kept = join_block(members.read() or [], new, self._cap, self._ttl)
             members.write(kept)
-        else:
-            members.clear()
+            if self._ttl:  # an idle block forgets its members once the newest has expired
+                expire.set(Timestamp(micros=max(member[2] for member in kept) + self._ttl))
+            for edge in block_edges(key, new, partners, self._verify):
+                yield TimestampedValue(edge, Timestamp(micros=max(edge[2], edge[5])))
+
+        @on_timer(EXPIRE)
+        def expire_members(self, fired=beam.DoFn.TimestampParam, members=beam.DoFn.StateParam(MEMBERS)):
+            kept = [member for member in members.read() or [] if member[2] + self._ttl > fired.micros]
+            if kept:
+                members.write(kept)
+            else:
+                members.clear()
+
+    return _BlockStateFn(verify, cap, ttl_seconds)
 
 
 def _one_forest(edge: Edge) -> tuple[int, Edge]:
     return 0, edge
 
 
-class _ForestStateFn(beam.DoFn):
-    """Step 2: ``(0, edge)`` -> ``(member, (canonical, score))``, emitted at the end of the member's window.
+def _forest_state_fn(relation: str, windowfn: WindowFn, score: Score | None, ttl_seconds: int) -> beam.DoFn:
+    """Step 2 of :class:`RelateAcrossWindows` for ``relation``, its timer named after it (see above)."""
 
-    Edges wait in ``pending`` until the watermark passes their window's end (one timer, always at the
-    earliest pending window's end), then each window is applied in event-time order.
-    """
+    class _ForestStateFn(beam.DoFn):
+        """Step 2: ``(0, edge)`` -> ``(member, (canonical, score))``, emitted at the end of the member's window.
 
-    FOREST = ReadModifyWriteStateSpec("forest", PickleCoder())
-    PENDING = BagStateSpec("pending", PickleCoder())
-    NEXT = ReadModifyWriteStateSpec("next_flush", VarIntCoder())
-    FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
+        Edges wait in ``pending`` until the watermark passes their window's end (one timer, always at the
+        earliest pending window's end), then each window is applied in event-time order.
+        """
 
-    def __init__(self, windowfn: WindowFn, score: Score | None, ttl_seconds: int) -> None:
-        self._windowfn = windowfn
-        self._score = score
-        self._ttl = ttl_seconds * _MICROS
+        FOREST = ReadModifyWriteStateSpec("forest", PickleCoder())
+        PENDING = BagStateSpec("pending", PickleCoder())
+        NEXT = ReadModifyWriteStateSpec("next_flush", VarIntCoder())
+        FLUSH = TimerSpec(f"flush-{relation}", TimeDomain.WATERMARK)
 
-    def _window(self, micros: int):
-        # Fixed windows: one window per timestamp.
-        return next(iter(self._windowfn.assign(WindowFn.AssignContext(Timestamp(micros=micros)))))
+        def __init__(self, windowfn: WindowFn, score: Score | None, ttl_seconds: int) -> None:
+            self._windowfn = windowfn
+            self._score = score
+            self._ttl = ttl_seconds * _MICROS
 
-    def _flush_time(self, micros: int) -> Timestamp:
-        # A window's last millisecond (timers have millisecond precision), inside the window.
-        return Timestamp(micros=self._window(micros).end.micros - 1000)
+        def _window(self, micros: int):
+            # Fixed windows: one window per timestamp.
+            return next(iter(self._windowfn.assign(WindowFn.AssignContext(Timestamp(micros=micros)))))
 
-    def process(self, element, timestamp=beam.DoFn.TimestampParam, pending=beam.DoFn.StateParam(PENDING),
-                next_flush=beam.DoFn.StateParam(NEXT), flush=beam.DoFn.TimerParam(FLUSH)):
-        pending.add((timestamp.micros, element[1]))
-        due = self._flush_time(timestamp.micros)
-        scheduled = next_flush.read()
-        if scheduled is None or due.micros < scheduled:
-            next_flush.write(due.micros)
-            flush.set(due)
+        def _flush_time(self, micros: int) -> Timestamp:
+            # A window's last millisecond (timers have millisecond precision), inside the window.
+            return Timestamp(micros=self._window(micros).end.micros - 1000)
 
-    @on_timer(FLUSH)
-    def flush_windows(self, fired=beam.DoFn.TimestampParam, forest_state=beam.DoFn.StateParam(FOREST),
-                      pending=beam.DoFn.StateParam(PENDING), next_flush=beam.DoFn.StateParam(NEXT),
-                      flush=beam.DoFn.TimerParam(FLUSH)):
-        waiting = list(pending.read())
-        by_window: dict[int, list[Edge]] = {}
-        later = []
-        for time, edge in waiting:
-            start = self._window(time).start.micros
-            if start <= fired.micros:
-                by_window.setdefault(start, []).append(edge)
+        def process(self, element, timestamp=beam.DoFn.TimestampParam, pending=beam.DoFn.StateParam(PENDING),
+                    next_flush=beam.DoFn.StateParam(NEXT), flush=beam.DoFn.TimerParam(FLUSH)):
+            pending.add((timestamp.micros, element[1]))
+            due = self._flush_time(timestamp.micros)
+            scheduled = next_flush.read()
+            if scheduled is None or due.micros < scheduled:
+                next_flush.write(due.micros)
+                flush.set(due)
+
+        @on_timer(FLUSH)
+        def flush_windows(self, fired=beam.DoFn.TimestampParam, forest_state=beam.DoFn.StateParam(FOREST),
+                          pending=beam.DoFn.StateParam(PENDING), next_flush=beam.DoFn.StateParam(NEXT),
+                          flush=beam.DoFn.TimerParam(FLUSH)):
+            waiting = list(pending.read())
+            by_window: dict[int, list[Edge]] = {}
+            later = []
+            for time, edge in waiting:
+                start = self._window(time).start.micros
+                if start <= fired.micros:
+                    by_window.setdefault(start, []).append(edge)
+                else:
+                    later.append((time, edge))
+            forest = forest_state.read() or RelationForest()
+            for start in sorted(by_window):
+                stamp = self._flush_time(start)
+                for related in forest.add_window(by_window[start], start, self._score):
+                    yield TimestampedValue(related, stamp)
+            if self._ttl:
+                forest.expire(fired.micros - self._ttl)
+            forest_state.write(forest)
+            pending.clear()
+            if later:
+                for waiting_edge in later:
+                    pending.add(waiting_edge)
+                due = self._flush_time(min(time for time, _ in later))
+                next_flush.write(due.micros)
+                flush.set(due)
             else:
-                later.append((time, edge))
-        forest = forest_state.read() or RelationForest()
-        for start in sorted(by_window):
-            stamp = self._flush_time(start)
-            for related in forest.add_window(by_window[start], start, self._score):
-                yield TimestampedValue(related, stamp)
-        if self._ttl:
-            forest.expire(fired.micros - self._ttl)
-        forest_state.write(forest)
-        pending.clear()
-        if later:
-            for waiting_edge in later:
-                pending.add(waiting_edge)
-            due = self._flush_time(min(time for time, _ in later))
-            next_flush.write(due.micros)
-            flush.set(due)
-        else:
-            next_flush.clear()
+                next_flush.clear()
+
+    return _ForestStateFn(windowfn, score, ttl_seconds)
 
 
 class RelateAcrossWindows(beam.PTransform):
@@ -557,11 +588,13 @@ class RelateAcrossWindows(beam.PTransform):
 
     ``verify(key, features_a, features_b)`` keeps a pair (not None) as in :class:`VerifiedPairs`;
     ``score(member features, canonical features)`` is the relation's score (None for no score);
-    ``cap`` bounds a block's stored members (the relation's ``max_block_neighbours``).
+    ``cap`` bounds a block's stored members (the relation's ``max_block_neighbours``); ``relation``
+    names the stateful steps' timers.
     """
 
-    def __init__(self, verify: Verify, score: Score | None, cap: int, ttl_seconds: int = 0) -> None:
+    def __init__(self, relation: str, verify: Verify, score: Score | None, cap: int, ttl_seconds: int = 0) -> None:
         super().__init__()
+        self._relation = relation
         self._verify = verify
         self._score = score
         self._cap = cap
@@ -572,11 +605,11 @@ class RelateAcrossWindows(beam.PTransform):
         edges = (keyed
                  | "StateKeys" >> beam.Map(_state_key).with_output_types(Tuple[str, Any])
                  | "ToGlobalWindow" >> beam.WindowInto(GlobalWindows())
-                 | "JoinStoredMembers" >> beam.ParDo(_BlockStateFn(self._verify, self._cap, self._ttl))
+                 | "JoinStoredMembers" >> beam.ParDo(_block_state_fn(self._relation, self._verify, self._cap, self._ttl))
                  .with_input_types(Tuple[str, Any]))
         return (edges
                 | "OneForest" >> beam.Map(_one_forest).with_output_types(Tuple[int, Any])
-                | "ClusterAcrossWindows" >> beam.ParDo(_ForestStateFn(windowfn, self._score, self._ttl))
+                | "ClusterAcrossWindows" >> beam.ParDo(_forest_state_fn(self._relation, windowfn, self._score, self._ttl))
                 .with_input_types(Tuple[int, Any])
                 | "ToWindows" >> beam.WindowInto(windowfn))
 
@@ -616,26 +649,6 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("dedup.bands", f"must divide dedup.num_perm ({settings['num_perm']}) evenly")
 
 
-class _SignatureFn(beam.DoFn):
-    """Document -> ``(rank, signature)``; the permutations are drawn once per worker in ``setup``."""
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self._settings = dict(settings)
-        self._perms: tuple[np.ndarray, np.ndarray] | None = None
-
-    def setup(self) -> None:
-        self._perms = permutations(self._settings["num_perm"], self._settings["seed"])
-
-    def process(self, doc: Document) -> Iterator[tuple[Rank, bytes]]:
-        found = guarded("dedup", self._signature, doc)
-        if found is not None:
-            yield rank(doc), found
-
-    def _signature(self, doc: Document) -> bytes | None:
-        items = shingles(words(doc.text), self._settings["shingle_size"])
-        return signature(items, self._settings["num_perm"], self._settings["seed"], self._perms) if items else None
-
-
 def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int, threshold: float) -> float | None:
     """A pair is scored only in its first shared band, and kept when its estimated Jaccard is high."""
     if first_shared_band(sig_a, sig_b, bands) != key[0]:
@@ -665,24 +678,26 @@ def _band_members(element: tuple[Rank, bytes], bands: int,
         yield key, (doc_rank, sig if with_signature else None)
 
 
+DUPLICATES = Relation("duplicate_of", "duplicate_score")
+
+
 class FindDuplicates(beam.PTransform):
-    """Documents -> the same documents, near-duplicate copies labelled ``duplicate_of`` + ``duplicate_score``."""
+    """``(rank, signature)`` (see :func:`text_signature`) -> ``(copy rank, (canonical rank, estimated Jaccard))``
+    for every near-duplicate copy; the canonical record of a cluster has no entry."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
         self._settings = dict(config["dedup"])
         self._ttl = relation_ttl_seconds(config)
 
-    def expand(self, docs):
+    def expand(self, signatures):
         settings = self._settings
-        signatures = docs | "Signatures" >> beam.ParDo(_SignatureFn(settings))
-        if is_windowed(docs):  # streaming: copies of records from earlier windows too (see RelateAcrossWindows)
+        if is_windowed(signatures):  # streaming: copies of records from earlier windows too (see RelateAcrossWindows)
             verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
-            related = (signatures
-                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
-                       | "Related" >> RelateAcrossWindows(verify, estimated_jaccard, settings["max_block_neighbours"],
-                                                          self._ttl))
-            return {"docs": docs, "relation": related} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")
+            return (signatures
+                    | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
+                    | "Related" >> RelateAcrossWindows("duplicates", verify, estimated_jaccard,
+                                                       settings["max_block_neighbours"], self._ttl))
         # The band blocks hold ranks only, and each candidate pair meets the two signatures in
         # ScorePairs' joins: a signature carried into all of its record's bands made those blocks
         # most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without).
@@ -694,5 +709,4 @@ class FindDuplicates(beam.PTransform):
                  | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
                  | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
         members = edges | "Clusters" >> Components()
-        scored = {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)
-        return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("duplicate_of", "duplicate_score")
+        return {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)

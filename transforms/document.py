@@ -32,13 +32,14 @@ def document_id(source: str, raw: str) -> str:
 class Document:
     """A news document on its way through the pipeline.
 
-    ``raw`` is the decoded input and ``text`` the current body; ``tmap`` maps positions of ``text``
-    back to ``raw``. Every change to ``text`` goes through :meth:`edit` so the map stays right.
+    ``text`` is the current body; ``tmap`` maps its positions back to the decoded input (the raw
+    text), which is not carried: no stage reads it, and it would double every grouped or shipped
+    document (the report reads it again from the source). Every change to ``text`` goes through
+    :meth:`edit` so the map stays right.
     """
 
     id: str
     source: str
-    raw: str
     text: str = ""
     tmap: TextMap = field(default_factory=TextMap)
     encoding: str = "utf-8"
@@ -66,7 +67,7 @@ class Document:
 
     @classmethod
     def from_raw(cls, source: str, raw: str, encoding: str = "utf-8", **fields: Any) -> "Document":
-        return cls(id=document_id(source, raw), source=source, raw=raw, text=raw,
+        return cls(id=document_id(source, raw), source=source, text=raw,
                    tmap=TextMap.identity(len(raw)), encoding=encoding, **fields)
 
     def edit(self, edits: list[Edit]) -> list[int]:

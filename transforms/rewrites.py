@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache, partial
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, List, Mapping, Tuple
 
 import apache_beam as beam
 import spacy
@@ -23,8 +23,8 @@ import wordfreq
 from spacy.attrs import IDX, ORTH, SENT_START
 from spacy.tokens import Doc
 
-from transforms.dedup import (AttachRelation, Components, Rank, RelateAcrossWindows, ScorePairs, VerifiedPairs,
-                              above_threshold, first_shared_key, guarded, rank, relation_ttl_seconds)
+from transforms.dedup import (Components, Rank, RelateAcrossWindows, Relation, ScorePairs, VerifiedPairs,
+                              above_threshold, first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.repair_common import zipf_table
 from transforms.stage import is_windowed
@@ -110,8 +110,8 @@ def rarity(word: str, language: str | None) -> float:
     return max(0.0, _ZIPF_CEILING - zipf)
 
 
-def salient_terms(parsed: Doc, language: str | None, count: int) -> list[tuple[str, float]]:
-    """The ``count`` most salient content words (tf x rarity) of a text tokenised by
+def salient_terms(parsed: Doc, language: str | None, count: int | None = None) -> list[tuple[str, float]]:
+    """The ``count`` (default: all) most salient content words (tf x rarity) of a text tokenised by
     ``tokenizer(language)``, best first, ties by the word."""
     frequency: Counter = Counter()
     for orth, times in Counter(parsed.to_array(ORTH).tolist()).items():
@@ -123,25 +123,36 @@ def salient_terms(parsed: Doc, language: str | None, count: int) -> list[tuple[s
     return sorted(weighted, key=lambda item: (-item[1], item[0]))[:count]
 
 
-def sentence_sets(doc: Document, settings: Mapping[str, Any]) -> tuple[Sentences, list[str]]:
-    """The text as sentences of content terms (entities as ``@canonical``), and its blocking keys."""
+Terms = Tuple[Doc, List[Tuple[str, float]]]
+
+
+def text_terms(doc: Document) -> Terms:
+    """The record's text tokenised into sentences once, and all its salient words best first: the
+    rewrite and story features both read them (a second tokenisation was a fifth of their cost)."""
     parsed = tokenizer(doc.language)(doc.text)
+    return parsed, salient_terms(parsed, doc.language)
+
+
+def sentence_sets(doc: Document, terms: Terms, settings: Mapping[str, Any]) -> tuple[Sentences, list[str]]:
+    """The text as sentences of content terms (entities as ``@canonical``), and its blocking keys."""
+    parsed, salient = terms
     entities = sorted((entity["start"], (entity.get("canonical") or entity["text"]).casefold())
                       for entity in doc.entities)
     stem_prefix = settings["stem_prefix"]
     rows = parsed.to_array([ORTH, SENT_START, IDX]).tolist()
+    term_of = {orth: _term(doc.language, orth, stem_prefix) for orth in {row[0] for row in rows}}
     # Sentence i spans rows[starts[i]:starts[i + 1]]; entities start at a token, so a sentence
     # holds those that start from its first token up to the next sentence's first token.
     starts = [i for i, row in enumerate(rows) if i == 0 or row[1] == 1] + [len(rows)]
     sentences = []
     for first, after in zip(starts, starts[1:]):
-        terms = {term for orth, _, _ in rows[first:after] if (term := _term(doc.language, orth, stem_prefix))}
+        terms_in = {term for row in rows[first:after] if (term := term_of[row[0]])}
         begin, end = rows[first][2], rows[after][2] if after < len(rows) else len(doc.text)
-        terms.update(f"@{name}" for start, name in entities if begin <= start < end)
-        if len(terms) >= settings["min_sentence_terms"]:
-            sentences.append(frozenset(terms))
+        terms_in.update(f"@{name}" for start, name in entities if begin <= start < end)
+        if len(terms_in) >= settings["min_sentence_terms"]:
+            sentences.append(frozenset(terms_in))
     # Blocks are per language: the comparison is of words, so a translation is not found as a rewrite.
-    keys = sorted(f"{doc.language}:{word}" for word, _ in salient_terms(parsed, doc.language, settings["block_keys"]))
+    keys = sorted(f"{doc.language}:{word}" for word, _ in salient[:settings["block_keys"]])
     return tuple(sentences), keys
 
 
@@ -185,23 +196,6 @@ def rewrite_score(a: Sentences, b: Sentences, settings: Mapping[str, Any]) -> fl
     return score
 
 
-class _FeaturesFn(beam.DoFn):
-    """Document -> ``(rank, (blocking keys, sentences))`` for records that are not copies."""
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self._settings = dict(settings)
-
-    def setup(self) -> None:
-        tokenizer(None)  # load spaCy's English tables once per worker, not on the first element
-
-    def process(self, doc: Document) -> Iterator[tuple[Rank, tuple[list[str], Sentences]]]:
-        if doc.duplicate_of is None:
-            found = guarded("rewrites", partial(sentence_sets, settings=self._settings), doc)
-            if found is not None and found[0]:
-                sentences, keys = found
-                yield rank(doc), (keys, sentences)
-
-
 def _blocks(element: tuple[Rank, tuple[list[str], Sentences]],
             with_sentences: bool) -> Iterator[tuple[str, tuple[Rank, Any]]]:
     """A record in each of its blocks, with its keys, and in streaming its sentences too (a partner may
@@ -229,8 +223,12 @@ def _score(features_a: tuple[list[str], Sentences], features_b: tuple[list[str],
     return rewrite_score(features_a[1], features_b[1], settings)
 
 
+REWRITES = Relation("rewrite_of", "rewrite_score")
+
+
 class FindRewrites(beam.PTransform):
-    """Documents -> the same documents, paraphrases labelled ``rewrite_of`` + ``rewrite_score``.
+    """``(rank, (blocking keys, sentences))`` of records that are not copies (see :func:`sentence_sets`) ->
+    ``(rewrite rank, (source rank, score))`` for every paraphrase.
 
     Blocks (shared salient words) -> candidate pairs -> alignment score -> pairs above the
     threshold -> connected components -> each member points to its component's canonical record.
@@ -241,16 +239,14 @@ class FindRewrites(beam.PTransform):
         self._settings = dict(config["rewrites"])
         self._ttl = relation_ttl_seconds(config)
 
-    def expand(self, docs):
+    def expand(self, features):
         settings = self._settings
         score = partial(_score, settings=settings)
-        features = docs | "Features" >> beam.ParDo(_FeaturesFn(settings))
-        if is_windowed(docs):  # streaming: rewrites of records from earlier windows too (see RelateAcrossWindows)
-            related = (features
-                       | "BlockKeys" >> beam.FlatMap(_blocks, True)
-                       | "Related" >> RelateAcrossWindows(partial(_verify_rewrite, settings=settings), score,
-                                                          settings["max_block_neighbours"], self._ttl))
-            return {"docs": docs, "relation": related} | "Label" >> AttachRelation("rewrite_of", "rewrite_score")
+        if is_windowed(features):  # streaming: rewrites of records from earlier windows too (see RelateAcrossWindows)
+            return (features
+                    | "BlockKeys" >> beam.FlatMap(_blocks, True)
+                    | "Related" >> RelateAcrossWindows("rewrites", partial(_verify_rewrite, settings=settings), score,
+                                                       settings["max_block_neighbours"], self._ttl))
         candidates = (features
                       | "BlockKeys" >> beam.FlatMap(_blocks, False)
                       | "CandidatePairs" >> VerifiedPairs(_first_block, settings["max_block_neighbours"])
@@ -259,5 +255,4 @@ class FindRewrites(beam.PTransform):
                  | "ScoreCandidates" >> ScorePairs(score)
                  | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
         members = edges | "Clusters" >> Components()
-        scored = {"pairs": members, "features": features} | "ScoreToCanonical" >> ScorePairs(score)
-        return {"docs": docs, "relation": scored} | "Label" >> AttachRelation("rewrite_of", "rewrite_score")
+        return {"pairs": members, "features": features} | "ScoreToCanonical" >> ScorePairs(score)

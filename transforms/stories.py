@@ -20,10 +20,9 @@ from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
 
-from transforms.dedup import (AttachRelation, Components, Rank, RelateAcrossWindows, VerifiedPairs, first_shared_key,
-                              guarded, rank, relation_ttl_seconds)
+from transforms.dedup import Components, Rank, RelateAcrossWindows, Relation, VerifiedPairs, first_shared_key, relation_ttl_seconds
 from transforms.document import Document
-from transforms.rewrites import rarity, salient_terms, tokenizer
+from transforms.rewrites import rarity
 from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
@@ -41,8 +40,9 @@ def day(published: str | None) -> int | None:
         return None
 
 
-def story_vector(doc: Document, settings: Mapping[str, Any]) -> Vector:
-    """Canonical entities (boosted) and salient words, weighted and scaled to unit length."""
+def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapping[str, Any]) -> Vector:
+    """Canonical entities (boosted) and the most salient words (``salient``: see
+    :func:`transforms.rewrites.text_terms`), weighted and scaled to unit length."""
     weights: dict[str, float] = {}
     labels = set(settings["entity_labels"])
     for entity in doc.entities:
@@ -50,7 +50,7 @@ def story_vector(doc: Document, settings: Mapping[str, Any]) -> Vector:
             name = (entity.get("canonical") or entity["text"]).casefold()
             weights[f"@{name}"] = weights.get(f"@{name}", 0.0) + settings["entity_weight"] * max(
                 (rarity(word, doc.language) for word in name.split()), default=0.0)
-    for word, weight in salient_terms(tokenizer(doc.language).make_doc(doc.text), doc.language, settings["terms"]):
+    for word, weight in salient[:settings["terms"]]:
         weights[word] = weights.get(word, 0.0) + weight
     norm = math.sqrt(sum(weight * weight for weight in weights.values()))
     if not norm:
@@ -69,9 +69,9 @@ def within_window(day_a: int | None, day_b: int | None, window_days: int) -> boo
     return day_a is None or day_b is None or abs(day_a - day_b) <= window_days
 
 
-def story_features(doc: Document, settings: Mapping[str, Any]) -> StoryFeatures:
+def story_features(doc: Document, salient: list[tuple[str, float]], settings: Mapping[str, Any]) -> StoryFeatures:
     """Blocking keys (the heaviest terms), the vector and the day of one record."""
-    vector = story_vector(doc, settings)
+    vector = story_vector(doc, salient, settings)
     heaviest = sorted(vector, key=lambda item: (-item[1], item[0]))[:settings["block_keys"]]
     return sorted(term for term, _ in heaviest), vector, day(doc.published)
 
@@ -84,17 +84,10 @@ def linked(a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> f
     return similarity if similarity >= settings["threshold"] else None
 
 
-class _FeaturesFn(beam.DoFn):
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self._settings = dict(settings)
-
-    def setup(self) -> None:
-        tokenizer(None)  # load spaCy's English tables once per worker, not on the first element
-
-    def process(self, doc: Document) -> Iterator[tuple[str, tuple[Rank, StoryFeatures]]]:
-        features = guarded("stories", partial(story_features, settings=self._settings), doc)
-        for key in features[0] if features is not None else ():
-            yield key, (rank(doc), features)
+def _story_blocks(element: tuple[Rank, StoryFeatures]) -> Iterator[tuple[str, tuple[Rank, StoryFeatures]]]:
+    doc_rank, features = element
+    for key in features[0]:
+        yield key, (doc_rank, features)
 
 
 def _verify(key: str, a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
@@ -106,26 +99,25 @@ def _no_score(element: tuple[Rank, Rank]) -> tuple[Rank, tuple[Rank, None]]:
     return element[0], (element[1], None)
 
 
+STORIES = Relation("story_id", self_default=True)
+
+
 class FindStories(beam.PTransform):
-    """Documents -> the same documents, each with the ``story_id`` of its story."""
+    """``(rank, story features)`` (see :func:`story_features`) -> ``(member rank, (first record's rank, None))``
+    for every record of a story of two or more; a record without an entry is a story of its own."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
         self._settings = dict(config["stories"])
         self._ttl = relation_ttl_seconds(config)
 
-    def expand(self, docs):
+    def expand(self, features):
         settings = self._settings
-        if is_windowed(docs):  # streaming: stories that began in earlier windows too (see RelateAcrossWindows)
-            related = (docs
-                       | "Features" >> beam.ParDo(_FeaturesFn(settings))
-                       | "Related" >> RelateAcrossWindows(partial(_verify, settings=settings), None,
-                                                          settings["max_block_neighbours"], self._ttl))
-            return {"docs": docs, "relation": related} | "Label" >> AttachRelation("story_id", self_default=True)
-        members = (docs
-                   | "Features" >> beam.ParDo(_FeaturesFn(settings))
-                   | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
-                                                       settings["max_block_neighbours"])
-                   | "Clusters" >> Components()
-                   | "NoScore" >> beam.Map(_no_score))
-        return {"docs": docs, "relation": members} | "Label" >> AttachRelation("story_id", self_default=True)
+        blocks = features | "BlockKeys" >> beam.FlatMap(_story_blocks)
+        if is_windowed(features):  # streaming: stories that began in earlier windows too (see RelateAcrossWindows)
+            return blocks | "Related" >> RelateAcrossWindows("stories", partial(_verify, settings=settings), None,
+                                                             settings["max_block_neighbours"], self._ttl)
+        return (blocks
+                | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings), settings["max_block_neighbours"])
+                | "Clusters" >> Components()
+                | "NoScore" >> beam.Map(_no_score))

@@ -1,0 +1,84 @@
+"""Relations between records: one features pass, the three relations, one join of labels to records.
+
+Every record's features for all three relations come from one pass over its text (one spaCy
+tokenisation serves rewrites and stories); duplicates (:mod:`transforms.dedup`), rewrites
+(:mod:`transforms.rewrites`) and stories (:mod:`transforms.stories`) are then found from those
+features alone, and the records meet their labels in one join by id. Whole records are grouped once,
+not once per relation: on the in-process runner each such group held the whole collection in memory,
+and on a cluster each is a shuffle of every record.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+import apache_beam as beam
+from apache_beam import pvalue
+
+from transforms.dedup import DUPLICATES, AttachRelations, FindDuplicates, guarded, permutations, rank, text_signature
+from transforms.document import Document
+from transforms.rewrites import REWRITES, FindRewrites, sentence_sets, text_terms, tokenizer
+from transforms.stories import STORIES, FindStories, story_features
+
+_SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES = "signatures", "rewrite_features", "story_features"
+_RELATIONS = {"duplicates": DUPLICATES, "rewrites": REWRITES, "stories": STORIES}
+
+
+class _FeaturesFn(beam.DoFn):
+    """Document -> ``(id, document)``, and tagged ``(rank, features)`` for each relation it can take part in.
+
+    A record whose features for one relation fail (see :func:`transforms.dedup.guarded`) is still a
+    record and still takes part in the other relations.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._settings = {name: dict(config[name]) for name in ("dedup", "rewrites", "stories")}
+
+    def setup(self) -> None:
+        # Per worker, not on the first element: the hash permutations and spaCy's English tables.
+        permutations(self._settings["dedup"]["num_perm"], self._settings["dedup"]["seed"])
+        tokenizer(None)
+
+    def process(self, doc: Document) -> Iterator[Any]:
+        doc_rank = rank(doc)
+        signature = guarded("dedup", lambda d: text_signature(d.text, self._settings["dedup"]), doc)
+        if signature is not None:
+            yield pvalue.TaggedOutput(_SIGNATURES, (doc_rank, signature))
+        terms = guarded("terms", text_terms, doc)
+        if terms is not None:
+            rewrite = guarded("rewrites", lambda d: sentence_sets(d, terms, self._settings["rewrites"]), doc)
+            if rewrite is not None and rewrite[0]:
+                sentences, keys = rewrite
+                yield pvalue.TaggedOutput(_REWRITE_FEATURES, (doc_rank, (keys, sentences)))
+            story = guarded("stories", lambda d: story_features(d, terms[1], self._settings["stories"]), doc)
+            if story is not None:
+                yield pvalue.TaggedOutput(_STORY_FEATURES, (doc_rank, story))
+        yield doc.id, doc
+
+
+def _not_a_copy(element: tuple[Any, Mapping[str, list[Any]]]) -> Iterator[tuple[Any, Any]]:
+    """A record's rewrite features unless it is a near-duplicate copy: a copy is already related."""
+    doc_rank, grouped = element
+    if not grouped["copies"]:
+        for features in grouped["features"]:
+            yield doc_rank, features
+
+
+class RelateDocuments(beam.PTransform):
+    """Documents -> the same documents labelled ``duplicate_of``, ``rewrite_of`` and ``story_id`` (with scores)."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._config = config
+
+    def expand(self, docs):
+        features = (docs | "ComputeFeatures" >> beam.ParDo(_FeaturesFn(self._config))
+                    .with_outputs(_SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES, main="docs"))
+        duplicates = features[_SIGNATURES] | "FindDuplicates" >> FindDuplicates(self._config)
+        originals = ({"features": features[_REWRITE_FEATURES], "copies": duplicates}
+                     | "JoinCopies" >> beam.CoGroupByKey()
+                     | "SkipCopies" >> beam.FlatMap(_not_a_copy))
+        rewrites = originals | "FindRewrites" >> FindRewrites(self._config)
+        stories = features[_STORY_FEATURES] | "FindStories" >> FindStories(self._config)
+        return ({"docs": features.docs, "duplicates": duplicates, "rewrites": rewrites, "stories": stories}
+                | "Label" >> AttachRelations(_RELATIONS))
