@@ -7,6 +7,7 @@ import copy
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from wordfreq import top_n_list
 
 from pipeline.config import load_config
 from tests.conftest import local_pipeline
@@ -97,21 +98,31 @@ def common(config):
     # no word list for the document's language: always asked about
     (CHINESE, "zh", False),
 ])
-def test_language_plainly_in_tells_a_paragraph_by_its_most_frequent_words(config, common, paragraph, code, plain):
+def test_language_plain_language_tells_a_paragraph_by_its_most_frequent_words(config, common, paragraph, code, plain):
     settings = config["language"]["common_words"]
-    assert language.plainly_in(paragraph, code, common, settings["min_share"], settings["margin"]) is plain
+    assert (language.plain_language(paragraph, common, settings["min_share"], settings["margin"]) == code) is plain
 
 
-def test_language_plainly_in_needs_the_margin_over_other_languages(config, common):
+def test_language_plain_language_needs_the_margin_over_other_languages(config, common):
     # Over half of this English sentence's words are among German's 300 most frequent ("the", "in",
     # "was", "man", "will", "also", "an"): without the contrast with English, it would pass for German
     # in a German document and never be listed in language_spans.
     english = "The man who was shot in the leg in Ohio will also testify in the trial, an attorney said."
     settings = config["language"]["common_words"]
+    german_only = language.CommonWords.of({"de": top_n_list("de", settings["top"], wordlist="small")})
     assert language.common_shares(english, common)["de"] >= 0.5
-    assert language.plainly_in(english, "de", {"de": common["de"]}, settings["min_share"], settings["margin"])
-    assert not language.plainly_in(english, "de", common, settings["min_share"], settings["margin"])
-    assert language.plainly_in(english, "en", common, settings["min_share"], settings["margin"])
+    assert language.plain_language(english, german_only, settings["min_share"], settings["margin"]) == "de"
+    assert language.plain_language(english, common, settings["min_share"], settings["margin"]) == "en"
+
+
+def test_language_common_shares_count_every_language_in_one_pass(config, common):
+    # The index by word gives each language's share as counting its top words one language at a time would.
+    shares = language.common_shares(f"{ENGLISH} {GERMAN} the the", common)
+    words = language._WORD.findall(f"{ENGLISH} {GERMAN} the the".lower())
+    for code in ("en", "de", "es"):
+        top = set(top_n_list(code, config["language"]["common_words"]["top"], wordlist="small"))
+        assert shares[code] == sum(word in top for word in words) / len(words)
+    assert set(shares) == set(common.languages)
 
 
 def test_language_stage_asks_langdetect_only_about_paragraphs_not_plainly_english(config, common):
@@ -119,10 +130,47 @@ def test_language_stage_asks_langdetect_only_about_paragraphs_not_plainly_englis
     detector = LanguageDetector(seed=0, max_chars=10000).detect
     doc = Document.from_raw("mixed.txt", f"{ENGLISH}\n\n{GERMAN}\n\n{ENGLISH}\n\n{FRENCH}\n")
     settings = config["language"]["common_words"]
-    spans = language.foreign_paragraphs(doc, "en", lambda text: asked.append(text) or detector(text), 60, 0.9,
-                                        common, settings["min_share"], settings["margin"])
+    parts = language.paragraphs(doc.text, common, settings["min_share"], settings["margin"])
+    spans = language.foreign_paragraphs(doc, parts, "en", lambda text: asked.append(text) or detector(text), 60, 0.9)
     assert asked == [GERMAN, FRENCH]
     assert [span["language"] for span in spans] == ["de", "fr"]
+
+
+def test_language_document_plainly_in_one_language_is_not_asked_about(config, common):
+    asked = []
+    detector = LanguageDetector(seed=0, max_chars=3000).detect
+    text = f"Photo: AP\n\n{ENGLISH}\n\n{ENGLISH}\n"  # the credit line, plainly Latvian, is too short to count
+    parts = language.paragraphs(text, common, 0.3, 0.05)
+    assert language.document_language(text, parts, lambda t: asked.append(t) or detector(t),
+                                      config["language"]) == ("en", language.PLAIN_SCORE)
+    assert asked == []
+    assert language.PLAIN_SCORE == round(detector(text)[1], 4)  # what langdetect would have said
+
+
+@pytest.mark.parametrize("paragraphs, expected", [
+    # unanimous, and most of the letters: decided
+    ([ENGLISH, ENGLISH, "Kyle Busch"], "en"),
+    # a paragraph too short to tell has no say, though its two words are plainly Latvian
+    ([ENGLISH, "Photo: AP"], "en"),
+    # two languages plain: langdetect decides
+    ([ENGLISH, ENGLISH, GERMAN], None),
+    # too few of the letters in plain paragraphs (a language without a word list): langdetect decides
+    ([ENGLISH, CHINESE * 3], None),
+    # nothing plain
+    ([CHINESE], None),
+])
+def test_language_plain_document_language(common, paragraphs, expected):
+    parts = language.paragraphs("\n\n".join(paragraphs), common, 0.3, 0.05)
+    assert language.plain_document_language(parts, 0.7, 20) == expected
+
+
+def test_language_document_language_reads_only_as_far_as_langdetect(config, common):
+    # Past max_chars, plain English paragraphs do not outvote what langdetect reads (Chinese here).
+    settings = {**config["language"], "max_chars": 200}
+    text = "\n\n".join([CHINESE * 4] + [ENGLISH] * 5)
+    parts = language.paragraphs(text, common, 0.3, 0.05)
+    detector = LanguageDetector(seed=0, max_chars=200).detect
+    assert language.document_language(text, parts, detector, settings)[0] == "zh"
 
 
 def test_language_stage_lists_an_english_paragraph_in_a_german_document(config):
