@@ -10,6 +10,7 @@ dateline's business. Written by hand because no library parses photo credits in 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Mapping
 
@@ -18,7 +19,7 @@ import regex
 from transforms.document import Document
 from transforms.errors import ConfigError
 from transforms.layout import Removal, compile_rules, content_span, lines, remove
-from transforms.rules import MATCH_SECONDS
+from transforms.rules import LINE_CACHE, MATCH_SECONDS
 
 STAGE = "captions"
 
@@ -56,6 +57,9 @@ class CaptionRules:
         self.max_part_words: int = data["max_part_words"]
         self.max_parts: int = data["max_parts"]
         self.max_words: int = section["max_words"]
+        # Whether a line credits an image depends on its text alone: :func:`find_caption` is asked
+        # once per distinct line (rules.LINE_CACHE).
+        self.find = functools.lru_cache(maxsize=LINE_CACHE)(functools.partial(find_caption, rules=self))
 
     def credit(self, text: str) -> tuple[bool, bool, int] | None:
         """``(has_agency, has_photo_word, parts)`` when ``text`` parses as a credit, else None."""
@@ -114,7 +118,7 @@ def strip_captions(doc: Document, rules: CaptionRules) -> Document:
     for line in lines(doc.text):
         if line.blank:
             continue
-        hit = find_caption(line.text, rules)
+        hit = rules.find(line.text)
         if hit is None:
             continue
         rule_id, tail = hit

@@ -7,13 +7,15 @@ Each piece found is also listed in ``doc.removed`` (kinds ``header``, ``title``,
 from __future__ import annotations
 
 import datetime
+import functools
+import itertools
 import re
 from typing import Any, Mapping
 
 from transforms.document import Document
 from transforms.errors import ConfigError
 from transforms.layout import Line, Removal, alternation, compile_rules, content_span, lines, remove
-from transforms.rules import MATCH_SECONDS
+from transforms.rules import LINE_CACHE, MATCH_SECONDS
 
 STAGE = "header"
 
@@ -53,6 +55,20 @@ class HeaderRules:
         self.head_lines: int = section["head_lines"]
         self.title_max_words: int = section["title_max_words"]
         self.title_repeat_min_words: int = section["title_repeat_min_words"]
+        # Credits are looked for on every line of the body and a line's verdict depends on its text
+        # alone: each is asked once per distinct line (rules.LINE_CACHE).
+        self.credit_line = functools.lru_cache(maxsize=LINE_CACHE)(self._credit_line)
+        self.credit_tail = functools.lru_cache(maxsize=LINE_CACHE)(self._credit_tail)
+
+    def _credit_line(self, text: str) -> tuple[str, Any] | None:
+        """The first ``scope: line`` credit rule matching the stripped line ``text``, with its match."""
+        if self.any_credit_line is None or self.any_credit_line.match(text, timeout=MATCH_SECONDS):
+            return _first_match(self.credit_lines, text)
+        return None
+
+    def _credit_tail(self, text: str) -> tuple[str, Any] | None:
+        """The first ``scope: tail`` credit rule found in the stripped line ``text``, with its match."""
+        return _first_match(self.credit_tails, text, search=True)
 
 
 def _first_match(rules: list[tuple[str, Any]], text: str, search: bool = False) -> tuple[str, Any] | None:
@@ -137,17 +153,15 @@ def _credits(doc: Document, rules: HeaderRules, body: list[Line], found: list[Re
     """Credit lines anywhere in the body, and credit sentences ending a paragraph."""
     for line in body:
         text = line.stripped
-        start, end = content_span(line)
-        hit = None
-        if rules.any_credit_line is None or rules.any_credit_line.match(text, timeout=MATCH_SECONDS):
-            hit = _first_match(rules.credit_lines, text)
+        hit = rules.credit_line(text)
         if hit and not _claimed(line, found):
             doc.credits.append(_value(hit[1]))
-            found.append(Removal(start, end, "credit", hit[0]))
+            found.append(Removal(*content_span(line), "credit", hit[0]))
             continue
-        hit = _first_match(rules.credit_tails, text, search=True)
+        hit = rules.credit_tail(text)
         if hit:
             rule_id, match = hit
+            start, _ = content_span(line)
             span = (start + match.start("value"), start + match.end("value"))
             if not _claimed(line, found, *span):
                 doc.credits.append(_value(match))
@@ -168,7 +182,8 @@ def extract(doc: Document, rules: HeaderRules) -> Document:
         body = nonblank[1:]
     else:
         _title(doc, rules, body, found)
-    _head(doc, rules, [line for line in body if not _claimed(line, found)][: rules.head_lines], found)
+    _head(doc, rules, list(itertools.islice((line for line in body if not _claimed(line, found)), rules.head_lines)),
+          found)
     _credits(doc, rules, body, found)
     remove(doc, found)
     return doc
