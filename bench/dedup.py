@@ -92,8 +92,7 @@ def syndication_corpus() -> tuple[list[Document], dict[str, int]]:
 def _deduplicate(docs: beam.PCollection, config: dict) -> beam.PCollection:
     """The duplicate relation as the pipeline finds it (signatures, FindDuplicates, the label join), alone."""
     signatures = docs | "Signatures" >> beam.Map(lambda d: (rank(d), text_signature(d.text, config["dedup"])))
-    return ({"docs": docs | "KeyById" >> beam.Map(lambda d: (d.id, d)),
-             "duplicates": signatures | "FindDuplicates" >> FindDuplicates(config)}
+    return ({"docs": docs, "duplicates": signatures | "FindDuplicates" >> FindDuplicates(config)}
             | "Label" >> AttachRelations({"duplicates": DUPLICATES}))
 
 

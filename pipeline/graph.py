@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
 from transforms import boilerplate, captions, header, layout
 from transforms import canonical, entities, language
@@ -19,6 +20,7 @@ from transforms.read import ReadDocuments
 from transforms.relations import RelateDocuments
 from transforms.repair import STAGE as REPAIR, build as build_repair
 from transforms.repair_glued import CorpusNames
+from transforms.spill import SpillDocuments
 from transforms.stage import DOCS, REJECTED, DocumentStage, per_window
 from transforms.summary import MergeCounters, outcome_stats, read_stats
 from transforms.write import COUNTERS, RECORDS, REJECTED_FILES, WriteOutputs
@@ -36,9 +38,22 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
     ``streaming``: poll ``input_pattern`` and window the documents (``config["streaming"]``); the
     files in ``output_dir`` are then written per window, named after it.
     """
-    read = root | "Read" >> ReadDocuments(input_pattern, config["read"], config["streaming"] if streaming else None)
+    # Where a batch's documents wait for a result of the whole collection: in files, not in memory
+    # (see transforms/spill.py). Streaming windows are small and wait where the runner keeps them.
+    spill_dir = None if streaming else FileSystems.join(output_dir, ".spill")
+
+    def hold() -> beam.PTransform | None:
+        return None if spill_dir is None else SpillDocuments(spill_dir)
+
+    read = root | "Read" >> ReadDocuments(input_pattern, config["read"], config["streaming"] if streaming else None,
+                                          hold())
     docs = read[DOCS]
     rejected = [read[REJECTED]]
+
+    def wait(label: str) -> None:
+        nonlocal docs
+        if spill_dir is not None:
+            docs = docs | label >> hold()
 
     def apply(label: str, stage: beam.PTransform) -> None:
         nonlocal docs
@@ -50,19 +65,21 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
     apply("ExtractHeader", DocumentStage(header.STAGE, header.build, config))
     apply("StripCaptions", DocumentStage(captions.STAGE, captions.build, config))
     repeated = docs | "FindRepeatedLines" >> boilerplate.RepeatedLines(config)
+    wait("SpillUntilRepeatedLines")
     apply("StripBoilerplate", DocumentStage(boilerplate.STAGE, boilerplate.build, config,
                                             beam.pvalue.AsDict(repeated)))
     apply("LayOutParagraphs", DocumentStage(layout.STAGE, layout.build, config))
     # Repair: mojibake, glued words, stray punctuation, machine-translation artefacts.
     names = docs | "FindCorpusNames" >> CorpusNames(config["repair"]["glued"]["corpus_min_docs"])
+    wait("SpillUntilCorpusNames")
     apply("RepairTypos", DocumentStage(REPAIR, build_repair, config, beam.pvalue.AsDict(names)))
     # Tagging: language, entities, canonical names.
     apply("DetectLanguage", DocumentStage(language.STAGE, language.build, config))
     apply("TagEntities", entities.TagEntities(config))
     apply("CanonicalizeEntities", DocumentStage(canonical.STAGE, canonical.build, config))
-    apply("ResolveNameVariants", canonical.ResolveVariants(config))
+    apply("ResolveNameVariants", canonical.ResolveVariants(config, hold()))
     # Relations: duplicates, rewrites, stories.
-    docs = docs | "RelateDocuments" >> RelateDocuments(config)
+    docs = docs | "RelateDocuments" >> RelateDocuments(config, hold())
 
     records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
     all_rejected = rejected | "CollectRejected" >> beam.Flatten()
@@ -73,4 +90,4 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
              | "FlattenCounters" >> beam.Flatten())
     # Per window when streaming, where an empty window has no counters (a batch always has a line).
     counters = stats | "MergeCounters" >> per_window(beam.CombineGlobally(MergeCounters()), stats)
-    _ = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters} | "Write" >> WriteOutputs(output_dir)
+    _ = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters} | "Write" >> WriteOutputs(output_dir, spill_dir)

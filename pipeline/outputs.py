@@ -38,6 +38,17 @@ def _lines(path: str) -> list[bytes]:
         return [line for line in handle.read().split(b"\n") if line]
 
 
+def _count_lines(path: str, chunk: int = 1 << 20) -> int:
+    """Non-empty lines of a file written by the sink (every line ends in a newline, none is empty),
+    read a chunk at a time: a run's records files are as large as the run."""
+    count, last = 0, b"\n"
+    with FileSystems.open(path) as handle:
+        while data := handle.read(chunk):
+            count += data.count(b"\n")
+            last = data[-1:]
+    return count + (last != b"\n")
+
+
 def _write_atomic(path: str, data: bytes) -> None:
     temporary = path + ".tmp"
     with FileSystems.create(temporary) as handle:
@@ -53,7 +64,7 @@ def finalize(staging: str, output: str, header: dict[str, Any]) -> dict[str, Any
     for path in _files(staging, COUNTERS):
         for line in _lines(path):
             counters.update(orjson.loads(line))
-    counted = {prefix: sum(len(_lines(path)) for path in _files(staging, prefix)) for prefix in OUTPUT_PREFIXES}
+    counted = {prefix: sum(map(_count_lines, _files(staging, prefix))) for prefix in OUTPUT_PREFIXES}
     summary = {**header, **nest(counters)}
     summary["accounting"] = {
         "documents_in": summary["documents_in"],

@@ -102,3 +102,18 @@ def test_cli_bad_command_lines_exit_2_with_one_line(argv, message, tmp_path, cap
     assert code == 2
     captured = capsys.readouterr()
     assert message in captured.err + captured.out
+
+
+def test_outputs_count_lines_reads_a_file_in_chunks(tmp_path):
+    from pipeline.outputs import _count_lines
+
+    lines = [b'{"id": "%d", "text": "%s"}' % (i, b"x" * i) for i in range(7)]
+    written = tmp_path / "records-00000-of-00001.jsonl"
+    written.write_bytes(b"\n".join(lines) + b"\n")
+    assert _count_lines(str(written), chunk=5) == 7
+    unterminated = tmp_path / "records-00000-of-00002.jsonl"
+    unterminated.write_bytes(b"\n".join(lines))
+    assert _count_lines(str(unterminated), chunk=5) == 7
+    empty = tmp_path / "rejected-00000-of-00001.jsonl"
+    empty.write_bytes(b"")
+    assert _count_lines(str(empty)) == 0

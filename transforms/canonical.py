@@ -285,11 +285,16 @@ def build_variants(config: Mapping[str, Any]) -> Callable[[Document, Mapping[str
 
 
 class ResolveVariants(beam.PTransform):
-    """Count person names over the run, derive the variant map, apply it; ``[DOCS]``/``[REJECTED]``."""
+    """Count person names over the run, derive the variant map, apply it; ``[DOCS]``/``[REJECTED]``.
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    ``hold``: where the documents wait for the map (see :mod:`transforms.spill`); by default they
+    wait where the runner keeps them.
+    """
+
+    def __init__(self, config: Mapping[str, Any], hold: beam.PTransform | None = None) -> None:
         super().__init__()
         self._config = config
+        self._hold = hold
         self._min_similarity = config["entities"]["canonical"]["variant_min_similarity"]
 
     def expand(self, docs):
@@ -303,4 +308,6 @@ class ResolveVariants(beam.PTransform):
         # Streaming: a window without person names has no map, and its documents get an empty one.
         view = (beam.pvalue.AsSingleton(mapping, default_value={}) if is_windowed(docs)
                 else beam.pvalue.AsSingleton(mapping))
+        if self._hold is not None:
+            docs = docs | "Hold" >> self._hold
         return docs | "ApplyVariants" >> DocumentStage(VARIANTS_STAGE, build_variants, self._config, view)

@@ -299,37 +299,66 @@ class Relation(NamedTuple):
     self_default: bool = False
 
 
-def _attach(element: tuple[str, Mapping[str, Iterable[Any]]], relations: Mapping[str, Relation]) -> Iterator[Document]:
+Labels = Mapping[str, Tuple[str, Optional[float]]]  # relation name -> (target id, score)
+
+
+def _labels_by_id(element: tuple[str, Mapping[str, Iterable[Any]]]) -> tuple[str, dict[str, Any]]:
     doc_id, grouped = element
-    for doc in grouped["docs"]:
-        for name, relation in relations.items():
-            found = min(grouped[name], default=None)
-            if found is not None:
-                setattr(doc, relation.target_field, found[0])
-                if relation.score_field is not None:
-                    setattr(doc, relation.score_field, found[1])
-            elif relation.self_default:
-                setattr(doc, relation.target_field, doc_id)
-        yield doc
+    return doc_id, {name: min(found) for name, found in grouped.items() if found}
+
+
+def label(doc: Document, labels: Labels, relations: Mapping[str, Relation]) -> Document:
+    """``doc`` with each relation's fields set from ``labels`` as ``relations`` says."""
+    for name, relation in relations.items():
+        found = labels.get(name)
+        if found is not None:
+            setattr(doc, relation.target_field, found[0])
+            if relation.score_field is not None:
+                setattr(doc, relation.score_field, found[1])
+        elif relation.self_default:
+            setattr(doc, relation.target_field, doc.id)
+    return doc
+
+
+def _label_from_view(doc: Document, labels: Mapping[str, Labels], relations: Mapping[str, Relation]) -> Document:
+    return label(doc, labels.get(doc.id, {}), relations)
+
+
+def _label_joined(element: tuple[str, Mapping[str, Iterable[Any]]],
+                  relations: Mapping[str, Relation]) -> Iterator[Document]:
+    _, grouped = element
+    for labels in grouped["labels"] or [{}]:
+        for doc in grouped["docs"]:
+            yield label(doc, labels, relations)
 
 
 class AttachRelations(beam.PTransform):
-    """``{"docs": (id, Document), name: (rank, (target rank, score)), ...}`` -> the documents, each
-    relation's fields set as ``relations[name]`` says.
+    """``{"docs": Document, name: (rank, (target rank, score)), ...}`` -> the documents, each relation's
+    fields set as ``relations[name]`` says.
 
-    One join by id for all relations: grouping whole documents is the costliest step of the relation
-    stages (on the in-process runner the group holds the collection in memory), so it is done once.
+    The relations meet by id first (small: ids and scores of related records only). Over a batch the
+    labels then reach the documents as a side input, so the documents are never grouped (``hold``, if
+    given, is where they wait meanwhile: see :mod:`transforms.spill`); in streaming windows, by a join.
     """
 
-    def __init__(self, relations: Mapping[str, Relation]) -> None:
+    def __init__(self, relations: Mapping[str, Relation], hold: beam.PTransform | None = None) -> None:
         super().__init__()
         self._relations = dict(relations)
+        self._hold = hold
 
     def expand(self, inputs):
-        joined = {"docs": inputs["docs"]}
-        for name in self._relations:
-            joined[name] = inputs[name] | f"ById[{name}]" >> beam.Map(_relation_by_id)
-        return joined | "JoinById" >> beam.CoGroupByKey() | "SetFields" >> beam.FlatMap(_attach, self._relations)
+        docs = inputs["docs"]
+        labels = ({name: inputs[name] | f"ById[{name}]" >> beam.Map(_relation_by_id) for name in self._relations}
+                  | "JoinRelations" >> beam.CoGroupByKey()
+                  | "LabelsById" >> beam.Map(_labels_by_id))
+        if is_windowed(docs):
+            keyed = docs | "KeyById" >> beam.Map(lambda doc: (doc.id, doc))
+            return ({"docs": keyed, "labels": labels}
+                    | "JoinById" >> beam.CoGroupByKey()
+                    | "SetFields" >> beam.FlatMap(_label_joined, self._relations))
+        if self._hold is not None:
+            docs = docs | "Hold" >> self._hold
+        return docs | "SetFields" >> beam.Map(_label_from_view, beam.pvalue.AsDict(labels), self._relations)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,11 +634,13 @@ class RelateAcrossWindows(beam.PTransform):
         edges = (keyed
                  | "StateKeys" >> beam.Map(_state_key).with_output_types(Tuple[str, Any])
                  | "ToGlobalWindow" >> beam.WindowInto(GlobalWindows())
-                 | "JoinStoredMembers" >> beam.ParDo(_block_state_fn(self._relation, self._verify, self._cap, self._ttl))
+                 | "JoinStoredMembers"
+                 >> beam.ParDo(_block_state_fn(self._relation, self._verify, self._cap, self._ttl))
                  .with_input_types(Tuple[str, Any]))
         return (edges
                 | "OneForest" >> beam.Map(_one_forest).with_output_types(Tuple[int, Any])
-                | "ClusterAcrossWindows" >> beam.ParDo(_forest_state_fn(self._relation, windowfn, self._score, self._ttl))
+                | "ClusterAcrossWindows"
+                >> beam.ParDo(_forest_state_fn(self._relation, windowfn, self._score, self._ttl))
                 .with_input_types(Tuple[int, Any])
                 | "ToWindows" >> beam.WindowInto(windowfn))
 

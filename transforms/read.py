@@ -252,7 +252,8 @@ class ReadDocuments(beam.PTransform):
     """Match ``pattern``, read every file whole, and emit ``[DOCS]`` and ``[REJECTED]``.
 
     The files are redistributed before reading so that all workers share the work, and the
-    documents after reading, so that one large JSONL file does not stay on one worker.
+    documents after reading, so that one large JSONL file does not stay on one worker: by ``spread``
+    when given (a batch run spills them to files, see :mod:`transforms.spill`), else by a ``Reshuffle``.
 
     With ``streaming`` (the config's ``streaming`` section) the glob is polled every
     ``poll_seconds`` instead (``fileio.MatchContinuously``: each path is read once, stamped with
@@ -261,8 +262,9 @@ class ReadDocuments(beam.PTransform):
     """
 
     def __init__(self, pattern: str | Sequence[str], config: Mapping[str, Any],
-                 streaming: Mapping[str, Any] | None = None) -> None:
+                 streaming: Mapping[str, Any] | None = None, spread: beam.PTransform | None = None) -> None:
         super().__init__()
+        self._spread = spread if spread is not None else beam.Reshuffle()
         # A list of patterns (or exact paths) is how incremental runs read only the new files.
         self._patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         self._config = config
@@ -284,7 +286,7 @@ class ReadDocuments(beam.PTransform):
             | "SpreadFiles" >> beam.Reshuffle()
             | "OpenFiles" >> fileio.ReadMatches()
             | "ReadFiles" >> beam.ParDo(_ReadFn(self._config)).with_outputs(REJECTED, main=DOCS))
-        docs = outputs[DOCS] | "SpreadDocuments" >> beam.Reshuffle()
+        docs = outputs[DOCS] | "SpreadDocuments" >> self._spread
         return {DOCS: docs, REJECTED: outputs[REJECTED]}
 
 

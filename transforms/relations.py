@@ -25,7 +25,7 @@ _RELATIONS = {"duplicates": DUPLICATES, "rewrites": REWRITES, "stories": STORIES
 
 
 class _FeaturesFn(beam.DoFn):
-    """Document -> ``(id, document)``, and tagged ``(rank, features)`` for each relation it can take part in.
+    """Document -> the document, and tagged ``(rank, features)`` for each relation it can take part in.
 
     A record whose features for one relation fail (see :func:`transforms.dedup.guarded`) is still a
     record and still takes part in the other relations.
@@ -53,7 +53,7 @@ class _FeaturesFn(beam.DoFn):
             story = guarded("stories", lambda d: story_features(d, terms[1], self._settings["stories"]), doc)
             if story is not None:
                 yield pvalue.TaggedOutput(_STORY_FEATURES, (doc_rank, story))
-        yield doc.id, doc
+        yield doc
 
 
 def _not_a_copy(element: tuple[Any, Mapping[str, list[Any]]]) -> Iterator[tuple[Any, Any]]:
@@ -65,11 +65,16 @@ def _not_a_copy(element: tuple[Any, Mapping[str, list[Any]]]) -> Iterator[tuple[
 
 
 class RelateDocuments(beam.PTransform):
-    """Documents -> the same documents labelled ``duplicate_of``, ``rewrite_of`` and ``story_id`` (with scores)."""
+    """Documents -> the same documents labelled ``duplicate_of``, ``rewrite_of`` and ``story_id`` (with scores).
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    ``hold``: where the documents of a batch wait while the relations are found (see
+    :mod:`transforms.spill`); by default they wait where the runner keeps them.
+    """
+
+    def __init__(self, config: Mapping[str, Any], hold: beam.PTransform | None = None) -> None:
         super().__init__()
         self._config = config
+        self._hold = hold
 
     def expand(self, docs):
         features = (docs | "ComputeFeatures" >> beam.ParDo(_FeaturesFn(self._config))
@@ -81,4 +86,4 @@ class RelateDocuments(beam.PTransform):
         rewrites = originals | "FindRewrites" >> FindRewrites(self._config)
         stories = features[_STORY_FEATURES] | "FindStories" >> FindStories(self._config)
         return ({"docs": features.docs, "duplicates": duplicates, "rewrites": rewrites, "stories": stories}
-                | "Label" >> AttachRelations(_RELATIONS))
+                | "Label" >> AttachRelations(_RELATIONS, self._hold))

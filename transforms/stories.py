@@ -20,7 +20,8 @@ from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
 
-from transforms.dedup import Components, Rank, RelateAcrossWindows, Relation, VerifiedPairs, first_shared_key, relation_ttl_seconds
+from transforms.dedup import (Components, Rank, RelateAcrossWindows, Relation, VerifiedPairs, first_shared_key,
+                              relation_ttl_seconds)
 from transforms.document import Document
 from transforms.rewrites import rarity
 from transforms.stage import is_windowed
@@ -118,6 +119,7 @@ class FindStories(beam.PTransform):
             return blocks | "Related" >> RelateAcrossWindows("stories", partial(_verify, settings=settings), None,
                                                              settings["max_block_neighbours"], self._ttl)
         return (blocks
-                | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings), settings["max_block_neighbours"])
+                | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
+                                                    settings["max_block_neighbours"])
                 | "Clusters" >> Components()
                 | "NoScore" >> beam.Map(_no_score))
