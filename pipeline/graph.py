@@ -90,4 +90,5 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
              | "FlattenCounters" >> beam.Flatten())
     # Per window when streaming, where an empty window has no counters (a batch always has a line).
     counters = stats | "MergeCounters" >> per_window(beam.CombineGlobally(MergeCounters()), stats)
-    _ = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters} | "Write" >> WriteOutputs(output_dir, spill_dir)
+    outputs = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters}
+    _ = outputs | "Write" >> WriteOutputs(output_dir, spill_dir)

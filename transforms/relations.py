@@ -3,9 +3,10 @@
 Every record's features for all three relations come from one pass over its text (one spaCy
 tokenisation serves rewrites and stories); duplicates (:mod:`transforms.dedup`), rewrites
 (:mod:`transforms.rewrites`) and stories (:mod:`transforms.stories`) are then found from those
-features alone, and the records meet their labels in one join by id. Whole records are grouped once,
-not once per relation: on the in-process runner each such group held the whole collection in memory,
-and on a cluster each is a shuffle of every record.
+features alone, and the records get all their labels in one step (:class:`transforms.dedup.AttachRelations`):
+whole records were grouped once per relation, and on the in-process runner each such group held the
+whole collection in memory, on a cluster each was a shuffle of every record. Rewrite features are
+computed for every record, copies too, because the copies are only known once the duplicates are.
 """
 
 from __future__ import annotations

@@ -37,16 +37,21 @@ _ZIPF_CEILING = 7.0
 _WORDFREQ_LANGUAGES = frozenset(wordfreq.available_languages())
 
 
-@lru_cache(maxsize=None)
 def tokenizer(language: str | None) -> spacy.language.Language:
-    """A blank spaCy pipeline with a rule-based sentencizer for ``language`` (multilingual if unknown).
+    """A blank spaCy pipeline with a rule-based sentencizer for ``language`` (English if None,
+    multilingual if unknown): one per process and code, so None and "en" share one.
 
     Blank pipelines carry the language's tokenizer rules and stop-word list and need no model.
     """
+    return _blank(language or "en")
+
+
+@lru_cache(maxsize=None)
+def _blank(code: str) -> spacy.language.Language:
     try:
-        nlp = spacy.blank(language or "en")
+        nlp = spacy.blank(code)
     except (ImportError, KeyError, ValueError):
-        nlp = spacy.blank("xx")
+        return _blank("xx")
     nlp.add_pipe("sentencizer")
     return nlp
 

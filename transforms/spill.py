@@ -4,11 +4,12 @@ Four steps of a batch run need something only the whole collection gives: boiler
 repeated across documents, repair the names seen across the run, canonical names the run-wide name
 variants, and every record its relations. Each such result is a side input, and Beam's local runner
 holds every document in memory until it is ready (and again at every shuffle of documents, and where
-the records meet the rejected entries before the one sink), so a run's memory grew with its size. Here the documents go to files in the run's staging folder, at most
-``chunk`` per file, and only the files' names wait; the step after the barrier reads them back. The
-files are spread over the workers (a ``Reshuffle`` of names), which is also how one large input file
-is shared out. Distributed runners shuffle to disk anyway; there the cost is one write and one read of
-each document per barrier. Written by hand because Beam has no disk-backed barrier for the local runner.
+the records meet the rejected entries before the one sink), so a run's memory grew with its size.
+Here the documents go to files in the run's staging folder, at most ``chunk`` per file, and only the
+files' names wait; the step after the barrier reads them back. The files are spread over the workers
+(a ``Reshuffle`` of names), which is also how one large input file is shared out. Distributed runners
+shuffle to disk anyway; there the cost is one write and one read of each document per barrier.
+Written by hand because Beam has no disk-backed barrier for the local runner.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ CHUNK = 200
 _LENGTH = 8  # bytes of the little-endian length before each pickled document
 
 
-def _join(directory: str, name: str) -> str:
-    return FileSystems.join(directory, name)
-
-
 class _SpillFn(beam.DoFn):
     """Documents -> the names of the files holding them (batch only: the names are in the global window)."""
 
@@ -48,7 +45,7 @@ class _SpillFn(beam.DoFn):
     def process(self, doc: Document) -> Iterator[str]:
         if self._handle is None:
             # A random name: a retried bundle writes a new file, and only names emitted are read.
-            self._path = _join(self._directory, f"{uuid.uuid4().hex}.pickle")
+            self._path = FileSystems.join(self._directory, f"{uuid.uuid4().hex}.pickle")
             self._handle = FileSystems.create(self._path)
         data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
         self._handle.write(len(data).to_bytes(_LENGTH, "little"))
