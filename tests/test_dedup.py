@@ -4,10 +4,11 @@ import random
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.pvalue import TaggedOutput
 
 from tests.conftest import SEEDS, local_pipeline, relate
-from transforms.dedup import (band_keys, check_config, components, estimated_jaccard,
-                              first_shared_band, neighbour_pairs, rank, shingles, signature, words)
+from transforms.dedup import (band_keys, check_config, components, estimated_jaccard, identical_copies,
+                              first_shared_band, neighbour_pairs, rank, shingles, signature, text_signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
 
@@ -97,6 +98,16 @@ def test_dedup_neighbour_pairs_cap_large_blocks():
 def test_dedup_components_root_is_smallest_member_in_any_edge_order(edges, expected):
     for order in itertools.permutations(edges):
         assert components(order) == expected
+
+
+def test_dedup_identical_copies_join_the_first_which_alone_goes_through_the_bands():
+    sig = text_signature(WIRE, SETTINGS)
+    ranks = [(0, "2023-05-25", "b"), (1, "", "a"), (0, "2023-05-24", "c")]
+    out = list(identical_copies((sig, ranks)))
+    first = (0, "2023-05-24", "c")
+    assert [o.value for o in out if isinstance(o, TaggedOutput)] == [(first, sig)]
+    assert sorted(o for o in out if not isinstance(o, TaggedOutput)) == [
+        ((first, (0, "2023-05-25", "b")), 1.0), ((first, (1, "", "a")), 1.0)]
 
 
 def test_dedup_rank_puts_earliest_dated_then_smallest_id_first():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import apache_beam as beam
 import pytest
@@ -13,7 +14,7 @@ from pipeline.config import load_config
 from tests.conftest import SEEDS, local_pipeline
 from transforms import entities
 from transforms.document import Document, Rejection
-from transforms.entities import attach_entities, dead_letters, find_spans, load_pipeline, route, skip_ner
+from transforms.entities import attach_entities, dead_letters, find_spans, load_pipeline, skip_ner
 from transforms.stage import DOCS, REJECTED
 from transforms.textmap import Edit
 
@@ -80,16 +81,17 @@ def test_entities_attach_reraises_the_documents_error():
         attach_entities(frozenset({"PERSON"}), PredictionResult(doc, ValueError("E088 too long"), MODEL))
 
 
-@pytest.mark.parametrize("code, index", [("en", 0), ("fr", 1), ("de", 2), ("und", 2), (None, 2)])
-def test_entities_route_by_language(code, index):
-    doc = with_language(Document.from_raw("a.txt", "x"), code)
-    assert route(doc, 3, ["en", "fr"]) == index
+def test_entities_attach_passes_a_document_the_model_did_not_see():
+    doc = with_language(Document.from_raw("de.txt", GERMAN), "de")
+    assert attach_entities(frozenset({"PERSON"}), PredictionResult(doc, None, MODEL)) is doc
 
 
 def test_entities_skip_records_why():
     doc = skip_ner(with_language(Document.from_raw("de.txt", GERMAN), "de"))
     assert (doc.ner, doc.entities) == ("skipped:language=de", [])
     assert skip_ner(with_language(Document.from_raw("en.txt", ENGLISH), "en"), True).ner == "skipped:disabled"
+    tagged = dataclasses.replace(with_language(Document.from_raw("en.txt", ENGLISH), "en"), ner=MODEL)
+    assert skip_ner(tagged) is tagged  # a model tagged it
 
 
 def test_entities_disabled_skips_every_document(config):
@@ -133,6 +135,23 @@ def test_entities_run_inference_stage(config):
                               ("de.txt", "skipped:language=de", [], False)]), label="tagged")
         assert_that(out[REJECTED] | beam.Map(lambda r: (r.source, r.stage, r.reason)),
                     equal_to([("long.txt", "entities", "exception")]), label="rejected")
+
+
+def test_entities_each_language_model_tags_its_own_documents(config):
+    """Two configured languages: each step tags its language's documents and passes the others on."""
+    two = copy.deepcopy(config)
+    english = two["entities"]["models"]["en"]
+    # The English package stands in for a second language's model; only the step's language differs.
+    two["entities"]["models"]["fr"] = {**english, "components": ["sentencizer", "ner"]}
+    docs = [with_language(Document.from_raw("en.txt", ENGLISH), "en"),
+            with_language(Document.from_raw("fr.txt", ENGLISH), "fr"),
+            with_language(Document.from_raw("de.txt", GERMAN), "de")]
+    with local_pipeline() as p:
+        out = p | beam.Create(docs) | entities.TagEntities(two)
+        assert_that(out[DOCS] | beam.Map(lambda d: (d.source, d.ner, "Li Qiang" in {e["text"] for e in d.entities})),
+                    equal_to([("en.txt", MODEL, True), ("fr.txt", MODEL, True),
+                              ("de.txt", "skipped:language=de", False)]), label="tagged")
+        assert_that(out[REJECTED], equal_to([]), label="none_rejected")
 
 
 def test_entities_alias_patterns_add_only_missed_names(config):

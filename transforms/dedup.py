@@ -24,6 +24,7 @@ from functools import lru_cache, partial
 from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, NamedTuple, Optional, Tuple, TypeVar
 
 import apache_beam as beam
+from apache_beam import pvalue
 from apache_beam.coders import PickleCoder, VarIntCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
@@ -700,6 +701,19 @@ def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -
         yield (member, target), score
 
 
+_DISTINCT = "distinct"
+
+
+def identical_copies(group: tuple[bytes, Iterable[Rank]]) -> Iterator[Any]:
+    """Records with one signature -> an edge from each to the first of them (by rank), and that first
+    record's ``(rank, signature)`` tagged ``distinct``: the one that stands for them in the bands."""
+    sig, ranks = group
+    first, *others = sorted(ranks)
+    yield pvalue.TaggedOutput(_DISTINCT, (first, sig))
+    for other in others:
+        yield (first, other), 1.0
+
+
 def _band_members(element: tuple[Rank, bytes], bands: int,
                   with_signature: bool) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes | None]]]:
     """A record in each of its band blocks, with its signature (streaming, see RelateAcrossWindows) or
@@ -729,15 +743,25 @@ class FindDuplicates(beam.PTransform):
                     | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
                     | "Related" >> RelateAcrossWindows("duplicates", verify, estimated_jaccard,
                                                        settings["max_block_neighbours"], self._ttl))
+        # Copies with one signature (a syndicated body under other boilerplate: in the 10k bench corpus
+        # 9,916 records have 2,191 distinct signatures) are joined to the first of them, and only the
+        # distinct signatures go through the bands: every pair of identical copies met in each of the
+        # bands they share (3.3 million pairs for 268,000 distinct ones), most of the stage's memory.
+        exact = (signatures
+                 | "BySignature" >> beam.KvSwap()
+                 | "GroupIdentical" >> beam.GroupByKey()
+                 | "StarOfIdentical" >> beam.FlatMap(identical_copies).with_outputs(_DISTINCT, main="edges"))
         # The band blocks hold ranks only, and each candidate pair meets the two signatures in
         # ScorePairs' joins: a signature carried into all of its record's bands made those blocks
         # most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without).
-        candidates = (signatures
+        distinct = exact[_DISTINCT]
+        candidates = (distinct
                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False)
                       | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])
                       | "PairRanks" >> beam.Keys())
-        edges = ({"pairs": candidates, "features": signatures}
-                 | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
-                 | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
+        near = ({"pairs": candidates, "features": distinct}
+                | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
+                | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
+        edges = (exact.edges, near) | "AllEdges" >> beam.Flatten()
         members = edges | "Clusters" >> Components()
         return {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)

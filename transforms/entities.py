@@ -9,8 +9,12 @@ boundary, so it needs boundaries: spaCy's rule-based ``sentencizer`` gives them 
 parser's cost (NER takes ~0.6x the CPU time of ``tok2vec, parser, ner``), and on the seeds and the NER
 gold of ``bench/ner.py`` the entities are the full pipeline's (``tests/test_entities.py`` checks it).
 
-Documents in a language with no configured model skip NER and say so in ``ner``
-(``skipped:language=de``). A document spaCy fails on lands in ``rejected`` with the stage name,
+Each configured language's model is one RunInference step, and the steps follow one another: a step
+tags the documents in its language and passes the others through. Documents in a language with no
+configured model skip NER and say so in ``ner`` (``skipped:language=de``). Why steps in a row and not
+a partition by language whose parts meet again in a Flatten: Beam's local runner never fuses a Flatten
+of several inputs, so every document went through the runner process there (over gRPC with worker
+processes) and a batch held the whole collection in memory at that point. A document spaCy fails on lands in ``rejected`` with the stage name,
 without taking the rest of its batch along.
 """
 
@@ -88,25 +92,30 @@ def load_pipeline(name: str, components: Sequence[str], max_chars: int,
 class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
     """RunInference model handler: a batch of Documents in, one PredictionResult per Document out.
 
-    ``inference`` is the document's list of spans, or the exception spaCy raised on it.
+    ``inference`` is the document's list of spans, or the exception spaCy raised on it, or None for a
+    document not in ``language`` (None: every document is), which the model does not see.
     """
 
     def __init__(self, model_name: str, components: Sequence[str], batch_size: int, max_chars: int,
-                 patterns: Sequence[Mapping[str, str]] = ()) -> None:
+                 patterns: Sequence[Mapping[str, str]] = (), language: str | None = None) -> None:
         # Fixed-size batches: a batch pipeline gains nothing from BatchElements' small first batches.
         super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
         self._model_name = model_name
         self._components = tuple(components)
         self._max_chars = max_chars
         self._patterns = tuple(patterns)
+        self._language = language
+
+    def _tags(self, doc: Document) -> bool:
+        return self._language is None or doc.language == self._language
 
     def load_model(self) -> Any:
         return load_pipeline(self._model_name, self._components, self._max_chars, self._patterns)
 
     def run_inference(self, batch: Sequence[Document], model: Any,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
-        found = find_spans(model, [doc.text for doc in batch])
-        return [PredictionResult(doc, spans, self._model_name) for doc, spans in zip(batch, found)]
+        found = iter(find_spans(model, [doc.text for doc in batch if self._tags(doc)]))
+        return [PredictionResult(doc, next(found) if self._tags(doc) else None, self._model_name) for doc in batch]
 
     def get_num_bytes(self, batch: Sequence[Document]) -> int:
         return sum(len(doc.text.encode("utf-8", "surrogatepass")) for doc in batch)
@@ -118,9 +127,12 @@ class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
 def attach_entities(labels: frozenset[str], result: PredictionResult) -> Document:
     """A copy of the document with the model's entities (kept labels only) and ``ner`` set.
 
-    ``canonical`` starts as the surface text; transforms/canonical.py resolves it afterwards.
+    ``canonical`` starts as the surface text; transforms/canonical.py resolves it afterwards. A document
+    the model did not see (another language: ``inference`` None) is returned as it is.
     """
     doc: Document = result.example
+    if result.inference is None:
+        return doc
     if isinstance(result.inference, Exception):
         raise result.inference
     entities = []
@@ -135,7 +147,9 @@ def attach_entities(labels: frozenset[str], result: PredictionResult) -> Documen
 
 
 def skip_ner(doc: Document, disabled: bool = False) -> Document:
-    """A document not tagged (NER off, or no model for its language): no entities, ``ner`` says why."""
+    """A document no model tagged (NER off, or no model for its language): no entities, ``ner`` says why."""
+    if doc.ner is not None:
+        return doc
     reason = "disabled" if disabled else f"language={doc.language or 'und'}"
     return dataclasses.replace(doc, entities=[], ner=f"skipped:{reason}")
 
@@ -144,11 +158,6 @@ def model_tag(model: Mapping[str, Any], max_chars: int, patterns: Sequence[Mappi
     """RunInference's shared-model key: the same loaded pipeline only for the same settings."""
     digest = hashlib.sha256(orjson.dumps(list(patterns), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
     return f"{STAGE}:{model['name']}:{','.join(model['components'])}:{max_chars}:{digest}"
-
-
-def route(doc: Document, partitions: int, languages: Sequence[str]) -> int:
-    """Partition index: the document's language's model, or the last partition (skip)."""
-    return languages.index(doc.language) if doc.language in languages else partitions - 1
 
 
 def dead_letters(failure: tuple[Any, Any]) -> list[Rejection]:
@@ -162,7 +171,7 @@ def dead_letters(failure: tuple[Any, Any]) -> list[Rejection]:
 
 
 class TagEntities(beam.PTransform):
-    """Route documents to their language's spaCy pipeline via RunInference; ``[DOCS]``/``[REJECTED]``."""
+    """Documents through each configured language's spaCy pipeline via RunInference; ``[DOCS]``/``[REJECTED]``."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
@@ -173,20 +182,17 @@ class TagEntities(beam.PTransform):
         settings = self._settings
         languages = sorted(settings["models"]) if settings["enabled"] else []
         labels = frozenset(settings["labels"])
-        parts = docs | "ByLanguage" >> beam.Partition(route, len(languages) + 1, languages)
-        tagged, rejected = [], []
-        for index, language in enumerate(languages):
+        rejected = []
+        for language in languages:
             model = settings["models"][language]
             patterns = self._patterns if language in settings["alias_patterns"] else []
             handler = SpacyNerHandler(model["name"], model["components"], settings["batch_size"],
-                                      settings["max_chars"], patterns).with_postprocess_fn(
+                                      settings["max_chars"], patterns, language).with_postprocess_fn(
                 functools.partial(attach_entities, labels))
-            results, dlq = parts[index] | f"Ner[{language}]" >> RunInference(
+            docs, dlq = docs | f"Ner[{language}]" >> RunInference(
                 handler, model_identifier=model_tag(model, settings["max_chars"], patterns)).with_exception_handling()
-            tagged.append(results)
             failures = [dlq.failed_inferences, *dlq.failed_preprocessing, *dlq.failed_postprocessing]
             rejected.append(failures | f"Failures[{language}]" >> beam.Flatten()
                             | f"Reject[{language}]" >> beam.FlatMap(dead_letters))
-        tagged.append(parts[len(languages)] | "SkipNer" >> beam.Map(skip_ner, not settings["enabled"]))
-        return {DOCS: tagged | "Tagged" >> beam.Flatten(),
+        return {DOCS: docs | "SkipNer" >> beam.Map(skip_ner, not settings["enabled"]),
                 REJECTED: tuple(rejected) | "Rejected" >> beam.Flatten(pipeline=docs.pipeline)}
