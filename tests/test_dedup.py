@@ -3,12 +3,12 @@ import random
 
 import apache_beam as beam
 import pytest
-from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.pvalue import TaggedOutput
+from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline, relate
-from transforms.dedup import (band_keys, check_config, components, estimated_jaccard, identical_copies,
-                              first_shared_band, neighbour_pairs, rank, shingles, signature, text_signature, words)
+from transforms.dedup import (band_keys, check_config, components, estimated_jaccard, first_shared_band,
+                              identical_copies, neighbour_pairs, rank, shingles, signature, text_signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
 

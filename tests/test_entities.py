@@ -142,7 +142,7 @@ def test_entities_each_language_model_tags_its_own_documents(config):
     two = copy.deepcopy(config)
     english = two["entities"]["models"]["en"]
     # The English package stands in for a second language's model; only the step's language differs.
-    two["entities"]["models"]["fr"] = {**english, "components": ["sentencizer", "ner"]}
+    two["entities"]["models"]["fr"] = dict(english)
     docs = [with_language(Document.from_raw("en.txt", ENGLISH), "en"),
             with_language(Document.from_raw("fr.txt", ENGLISH), "fr"),
             with_language(Document.from_raw("de.txt", GERMAN), "de")]
@@ -152,6 +152,34 @@ def test_entities_each_language_model_tags_its_own_documents(config):
                     equal_to([("en.txt", MODEL, True), ("fr.txt", MODEL, True),
                               ("de.txt", "skipped:language=de", False)]), label="tagged")
         assert_that(out[REJECTED], equal_to([]), label="none_rejected")
+
+
+class _Recorder:
+    """A stand-in for a spaCy pipeline that records the texts it is given and finds nothing."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    def pipe(self, texts, batch_size):
+        self.seen.append(list(texts))
+        return [type("Parsed", (), {"ents": ()})() for _ in self.seen[-1]]
+
+
+@pytest.mark.parametrize("language, languages, model_reads", [
+    ("fr", ["en", "fr", None, "de", "fr"], ["fr-1", "fr-4"]),
+    ("fr", ["en", "de"], []),
+    (None, ["en", "de"], ["en-0", "de-1"]),
+])
+def test_entities_handler_reads_only_its_languages_documents(language, languages, model_reads):
+    batch = [with_language(Document.from_raw(f"{code}-{i}.txt", f"{code}-{i}"), code)
+             for i, code in enumerate(languages)]
+    handler = entities.SpacyNerHandler(MODEL, ["ner"], 8, 1000, language=language)
+    model = _Recorder()
+    results = handler.run_inference(batch, model)
+    assert model.seen == [model_reads]
+    assert [r.example for r in results] == batch
+    assert [r.inference is not None for r in results] == [doc.text in model_reads for doc in batch]
+    assert handler.get_num_bytes(batch) == sum(len(text) for text in model_reads)
 
 
 def test_entities_alias_patterns_add_only_missed_names(config):

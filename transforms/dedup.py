@@ -704,8 +704,9 @@ def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -
 _DISTINCT = "distinct"
 
 
-def identical_copies(group: tuple[bytes, Iterable[Rank]]) -> Iterator[Any]:
-    """Records with one signature -> an edge from each to the first of them (by rank), and that first
+def identical_copies(group: tuple[bytes, Iterable[Rank]]
+                     ) -> Iterator[pvalue.TaggedOutput | tuple[tuple[Rank, Rank], float]]:
+    """Records sharing a signature -> an edge from each to the first of them (by rank), and that first
     record's ``(rank, signature)`` tagged ``distinct``: the one that stands for them in the bands."""
     sig, ranks = group
     first, *others = sorted(ranks)
@@ -743,10 +744,12 @@ class FindDuplicates(beam.PTransform):
                     | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
                     | "Related" >> RelateAcrossWindows("duplicates", verify, estimated_jaccard,
                                                        settings["max_block_neighbours"], self._ttl))
-        # Copies with one signature (a syndicated body under other boilerplate: in the 10k bench corpus
-        # 9,916 records have 2,191 distinct signatures) are joined to the first of them, and only the
+        # Records sharing a signature (a syndicated body under other boilerplate: in the 10k bench corpus
+        # 9,916 records have 2,191 distinct signatures) are joined to the earliest of them, and only the
         # distinct signatures go through the bands: every pair of identical copies met in each of the
         # bands they share (3.3 million pairs for 268,000 distinct ones), most of the stage's memory.
+        # Identical copies are so always joined, and a block's neighbourhood (max_block_neighbours) is
+        # counted in distinct signatures; the result is the same whenever blocks are within it.
         exact = (signatures
                  | "BySignature" >> beam.KvSwap()
                  | "GroupIdentical" >> beam.GroupByKey()

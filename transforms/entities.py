@@ -11,11 +11,13 @@ gold of ``bench/ner.py`` the entities are the full pipeline's (``tests/test_enti
 
 Each configured language's model is one RunInference step, and the steps follow one another: a step
 tags the documents in its language and passes the others through. Documents in a language with no
-configured model skip NER and say so in ``ner`` (``skipped:language=de``). Why steps in a row and not
-a partition by language whose parts meet again in a Flatten: Beam's local runner never fuses a Flatten
-of several inputs, so every document went through the runner process there (over gRPC with worker
-processes) and a batch held the whole collection in memory at that point. A document spaCy fails on lands in ``rejected`` with the stage name,
-without taking the rest of its batch along.
+configured model skip NER and say so in ``ner`` (``skipped:language=de``). A document spaCy fails on
+lands in ``rejected`` with the stage name, without taking the rest of its batch along (a failure of
+Beam's own batch machinery still rejects the whole batch, whatever its documents' languages).
+
+Why steps in a row and not a partition by language whose parts meet again in a Flatten: Beam's local
+runner never fuses a Flatten of several inputs, so every document went through the runner process
+there (over gRPC with worker processes) and a batch held the whole collection in memory at that point.
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
         return [PredictionResult(doc, next(found) if self._tags(doc) else None, self._model_name) for doc in batch]
 
     def get_num_bytes(self, batch: Sequence[Document]) -> int:
-        return sum(len(doc.text.encode("utf-8", "surrogatepass")) for doc in batch)
+        """Bytes of the texts the model reads (not of the documents it passes on)."""
+        return sum(len(doc.text.encode("utf-8", "surrogatepass")) for doc in batch if self._tags(doc))
 
     def get_metrics_namespace(self) -> str:
         return f"newsbeam.{STAGE}"
