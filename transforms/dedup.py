@@ -186,8 +186,12 @@ class VerifiedPairs(beam.PTransform):
     """``(block key, (rank, payload))`` -> ``((rank_a, rank_b), score)``, one per verified pair.
 
     Members sharing a key are grouped (GroupByKey), paired within the block (see
-    :func:`neighbour_pairs`) and kept when ``verify(key, payload_a, payload_b)`` gives a score; a pair
-    found in several blocks is kept once (its score is a function of the pair, so ``max`` is exact).
+    :func:`neighbour_pairs`) and kept when ``verify(key, payload_a, payload_b)`` gives a score. A pair
+    is kept from every block whose ``verify`` passes it: a relation's ``verify`` passes a pair only in
+    the first key the two share (:func:`first_shared_key`), or the relation keeps each pair once itself.
+    Why the pairs are not grouped here: a syndicated article's copies share all their story keys, so
+    the verified pairs grow with the square of its copies (the 100k-document bench corpus has stories
+    of up to 483 records), and a group held them all in memory on the local runner.
     """
 
     def __init__(self, verify: Verify, window: int) -> None:
@@ -198,8 +202,7 @@ class VerifiedPairs(beam.PTransform):
     def expand(self, keyed):
         return (keyed
                 | "GroupBlocks" >> beam.GroupByKey()
-                | "PairWithinBlocks" >> beam.FlatMap(_block_pairs, self._verify, self._window)
-                | "OncePerPair" >> beam.CombinePerKey(max))
+                | "PairWithinBlocks" >> beam.FlatMap(_block_pairs, self._verify, self._window))
 
 
 class _ForestFn(beam.CombineFn):
@@ -690,7 +693,7 @@ def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int,
 
 
 def _candidate(key: tuple[int, bytes], payload_a: None, payload_b: None) -> float:
-    """Every pair of a band block is a candidate (its score, the same for all, only marks it once)."""
+    """Every pair of a band block is a candidate; a pair sharing several bands is kept once after."""
     return 0.0
 
 
@@ -761,6 +764,7 @@ class FindDuplicates(beam.PTransform):
         candidates = (distinct
                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False)
                       | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])
+                      | "OncePerPair" >> beam.CombinePerKey(max)
                       | "PairRanks" >> beam.Keys())
         near = ({"pairs": candidates, "features": distinct}
                 | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
