@@ -110,3 +110,14 @@ def test_stories_pipeline_undated_records_join_by_content():
     with local_pipeline() as p:
         out = relate(p, [undated, unrelated, dated], stories=SETTINGS) | beam.Map(lambda d: (d.id, d.story_id))
         assert_that(out, equal_to([(dated.id, first), (undated.id, first), (unrelated.id, unrelated.id)]))
+
+
+def test_stories_pipeline_identical_copies_are_one_story_and_texts_without_terms_none():
+    copies = [_doc(f"wire{n}", seed("002"), "2023-05-24") for n in range(3)]
+    later = _doc("wire-later", seed("002"), "2023-05-26")  # other features (the day), compared in the blocks
+    empty = [_doc(f"empty{n}", "It is what it is, and that is all there was.", "2023-05-24") for n in range(2)]
+    first = min(copies, key=lambda doc: doc.id).id
+    expected = [(doc.id, first) for doc in (*copies, later)] + [(doc.id, doc.id) for doc in empty]
+    with local_pipeline() as p:
+        out = relate(p, [later, *empty, *copies], stories=SETTINGS) | beam.Map(lambda d: (d.id, d.story_id))
+        assert_that(out, equal_to(expected), label="story_id")

@@ -704,18 +704,38 @@ def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -
         yield (member, target), score
 
 
-_DISTINCT = "distinct"
+DISTINCT = "distinct"
 
 
-def identical_copies(group: tuple[bytes, Iterable[Rank]]
+def identical_copies(group: tuple[Any, Iterable[Rank]]
                      ) -> Iterator[pvalue.TaggedOutput | tuple[tuple[Rank, Rank], float]]:
-    """Records sharing a signature -> an edge from each to the first of them (by rank), and that first
-    record's ``(rank, signature)`` tagged ``distinct``: the one that stands for them in the bands."""
-    sig, ranks = group
+    """Records with equal features (a signature, a story vector) -> an edge from each to the first of
+    them (by rank), and that first record's ``(rank, features)`` tagged ``distinct``: the one that stands
+    for them in the blocks."""
+    features, ranks = group
     first, *others = sorted(ranks)
-    yield pvalue.TaggedOutput(_DISTINCT, (first, sig))
+    yield pvalue.TaggedOutput(DISTINCT, (first, features))
     for other in others:
         yield (first, other), 1.0
+
+
+class JoinIdentical(beam.PTransform):
+    """``(rank, features)`` -> ``edges``: ``((first rank, rank), 1.0)`` joining records with equal features to
+    the first of them, and ``distinct``: ``(first rank, features)`` once per distinct features.
+
+    Only the distinct features need to go through a relation's blocks: a syndicated body under other
+    boilerplate gives the same features again and again (in the 10k bench corpus 9,916 records have
+    2,191 distinct signatures), and every pair of its copies met in each block they share. Equal
+    features are so always joined (each relation's verification passes two equal features), and a
+    block's neighbourhood (``max_block_neighbours``) is counted in distinct features: the result is
+    the same whenever blocks are within it.
+    """
+
+    def expand(self, features):
+        return (features
+                | "ByFeatures" >> beam.KvSwap()
+                | "GroupIdentical" >> beam.GroupByKey()
+                | "StarOfIdentical" >> beam.FlatMap(identical_copies).with_outputs(DISTINCT, main="edges"))
 
 
 def _band_members(element: tuple[Rank, bytes], bands: int,
@@ -747,20 +767,14 @@ class FindDuplicates(beam.PTransform):
                     | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
                     | "Related" >> RelateAcrossWindows("duplicates", verify, estimated_jaccard,
                                                        settings["max_block_neighbours"], self._ttl))
-        # Records sharing a signature (a syndicated body under other boilerplate: in the 10k bench corpus
-        # 9,916 records have 2,191 distinct signatures) are joined to the earliest of them, and only the
-        # distinct signatures go through the bands: every pair of identical copies met in each of the
-        # bands they share (3.3 million pairs for 268,000 distinct ones), most of the stage's memory.
-        # Identical copies are so always joined, and a block's neighbourhood (max_block_neighbours) is
-        # counted in distinct signatures; the result is the same whenever blocks are within it.
-        exact = (signatures
-                 | "BySignature" >> beam.KvSwap()
-                 | "GroupIdentical" >> beam.GroupByKey()
-                 | "StarOfIdentical" >> beam.FlatMap(identical_copies).with_outputs(_DISTINCT, main="edges"))
+        # Only distinct signatures go through the bands (see JoinIdentical): the pairs of identical copies
+        # in each band they shared were most of the stage's memory (10k bench corpus: 3.3 million pairs
+        # for 268,000 distinct ones).
+        exact = signatures | "Identical" >> JoinIdentical()
         # The band blocks hold ranks only, and each candidate pair meets the two signatures in
         # ScorePairs' joins: a signature carried into all of its record's bands made those blocks
         # most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without).
-        distinct = exact[_DISTINCT]
+        distinct = exact[DISTINCT]
         candidates = (distinct
                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False)
                       | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])

@@ -20,8 +20,8 @@ from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
 
-from transforms.dedup import (Components, Rank, RelateAcrossWindows, Relation, VerifiedPairs, first_shared_key,
-                              relation_ttl_seconds)
+from transforms.dedup import (DISTINCT, Components, JoinIdentical, Rank, RelateAcrossWindows, Relation, VerifiedPairs,
+                              first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.rewrites import rarity
 from transforms.stage import is_windowed
@@ -114,12 +114,22 @@ class FindStories(beam.PTransform):
 
     def expand(self, features):
         settings = self._settings
-        blocks = features | "BlockKeys" >> beam.FlatMap(_story_blocks)
         if is_windowed(features):  # streaming: stories that began in earlier windows too (see RelateAcrossWindows)
-            return blocks | "Related" >> RelateAcrossWindows("stories", partial(_verify, settings=settings), None,
-                                                             settings["max_block_neighbours"], self._ttl)
-        return (blocks
-                | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
-                                                    settings["max_block_neighbours"])
+            return (features
+                    | "BlockKeys" >> beam.FlatMap(_story_blocks)
+                    | "Related" >> RelateAcrossWindows("stories", partial(_verify, settings=settings), None,
+                                                       settings["max_block_neighbours"], self._ttl))
+        # Records with equal features (copies of one text, published the same day) are one story, and
+        # only one of them goes through the blocks (see JoinIdentical); a record without terms has no
+        # blocks and links to nothing, also when another has none.
+        exact = (features
+                 | "WithTerms" >> beam.Filter(lambda element: bool(element[1][0]))
+                 | "Identical" >> JoinIdentical())
+        linked_pairs = (exact[DISTINCT]
+                        | "BlockKeys" >> beam.FlatMap(_story_blocks)
+                        | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
+                                                            settings["max_block_neighbours"]))
+        return ((exact.edges, linked_pairs)
+                | "AllEdges" >> beam.Flatten()
                 | "Clusters" >> Components()
                 | "NoScore" >> beam.Map(_no_score))
