@@ -28,7 +28,7 @@ from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
 # (blocking keys, unit-length weighted terms sorted by term, ordinal day or None)
-StoryFeatures = tuple[list[str], Vector, int | None]
+StoryFeatures = tuple[tuple[str, ...], Vector, int | None]
 
 
 def day(published: str | None) -> int | None:
@@ -74,7 +74,8 @@ def story_features(doc: Document, salient: list[tuple[str, float]], settings: Ma
     """Blocking keys (the heaviest terms), the vector and the day of one record."""
     vector = story_vector(doc, salient, settings)
     heaviest = sorted(vector, key=lambda item: (-item[1], item[0]))[:settings["block_keys"]]
-    return sorted(term for term, _ in heaviest), vector, day(doc.published)
+    # A tuple throughout: equal features are grouped as a key (see FindStories), on every runner.
+    return tuple(sorted(term for term, _ in heaviest)), vector, day(doc.published)
 
 
 def linked(a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
