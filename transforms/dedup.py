@@ -183,7 +183,7 @@ def _block_pairs(block: tuple[Hashable, Iterable[tuple[Rank, Any]]], verify: Ver
 
 
 class VerifiedPairs(beam.PTransform):
-    """``(block key, (rank, payload))`` -> ``((rank_a, rank_b), score)``, one per verified pair.
+    """``(block key, (rank, payload))`` -> ``((rank_a, rank_b), score)``, one per block that verifies the pair.
 
     Members sharing a key are grouped (GroupByKey), paired within the block (see
     :func:`neighbour_pairs`) and kept when ``verify(key, payload_a, payload_b)`` gives a score. A pair

@@ -116,8 +116,10 @@ class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
 
     def run_inference(self, batch: Sequence[Document], model: Any,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
-        found = iter(find_spans(model, [doc.text for doc in batch if self._tags(doc)]))
-        return [PredictionResult(doc, next(found) if self._tags(doc) else None, self._model_name) for doc in batch]
+        tagged = [self._tags(doc) for doc in batch]
+        found = iter(find_spans(model, [doc.text for doc, tags in zip(batch, tagged) if tags]))
+        return [PredictionResult(doc, next(found) if tags else None, self._model_name)
+                for doc, tags in zip(batch, tagged)]
 
     def get_num_bytes(self, batch: Sequence[Document]) -> int:
         """Bytes of the texts the model reads (not of the documents it passes on)."""
