@@ -7,7 +7,7 @@ from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline, relate
-from transforms.dedup import (band_keys, check_config, components, estimated_jaccard, first_shared_band,
+from transforms.dedup import (band_keys, block_pairs, check_config, components, estimated_jaccard, first_shared_band,
                               identical_copies, neighbour_pairs, rank, shingles, signature, text_signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
@@ -87,6 +87,25 @@ def test_dedup_neighbour_pairs_cap_large_blocks():
     capped = list(neighbour_pairs(reversed(members), 2))
     assert len(capped) == 9 + 8
     assert all(a[0] < b[0] for a, b in capped)
+
+
+def test_dedup_spanning_block_pairs_keep_the_components_and_verify_fewer_pairs():
+    # Twelve records in one block; records whose numbers are congruent modulo 3 verify as related.
+    members = [((0, "2023-05-24", f"{i:02d}"), i) for i in range(12)]
+    asked = []
+
+    def verify(key, a, b):
+        asked.append((a, b))
+        return 0.9 if a % 3 == b % 3 else None
+
+    every = list(block_pairs(("term", members), verify, 100, False))
+    every_asked = len(asked)
+    asked.clear()
+    spanning = list(block_pairs(("term", reversed(members)), verify, 100, True))
+    assert len(every) == 3 * 6 and every_asked == 66
+    assert len(spanning) == 3 * 3 and len(asked) < every_asked
+    assert components(pair for pair, _ in spanning) == components(pair for pair, _ in every)
+    assert len(set(components(pair for pair, _ in every).values())) == 3
 
 
 @pytest.mark.parametrize("edges, expected", [

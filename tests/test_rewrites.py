@@ -5,7 +5,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import rank
 from transforms.document import Document
-from transforms.rewrites import (alignment, content_token, rarity, rewrite_score, salient_terms, sentence_sets,
+from transforms.rewrites import (alignment, content_token, rarities, rewrite_score, salient_terms, sentence_sets,
                                  sentence_similarity, text_terms, tokenizer)
 
 SETTINGS = {"stem_prefix": 5, "min_sentence_terms": 3, "sentence_threshold": 0.25, "min_aligned_sentences": 3,
@@ -70,7 +70,7 @@ def test_rewrites_salient_terms_prefer_rare_names_to_common_words():
     ("gazeta", "und", True),      # no word list for the language
 ])
 def test_rewrites_rarity_of_names_and_common_words_in_any_language(word, language, rare):
-    assert (rarity(word, language) > 3.0) == rare
+    assert (rarities([word, "the"], language)[0] > 3.0) == rare
 
 
 @pytest.mark.parametrize("a, b, expected", [

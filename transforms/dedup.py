@@ -37,6 +37,7 @@ from datasketch import MinHash
 
 from transforms.document import Document
 from transforms.errors import ConfigError
+from transforms.shard import ByKeyShard
 from transforms.stage import is_windowed, per_window
 
 # (0 when dated else 1, published, id): sorting by it puts the canonical member of a cluster first —
@@ -173,12 +174,19 @@ def components(edges: Iterable[tuple[Hashable, Hashable]]) -> dict[Hashable, Has
 Verify = Callable[[Hashable, Any, Any], "float | None"]
 
 
-def _block_pairs(block: tuple[Hashable, Iterable[tuple[Rank, Any]]], verify: Verify,
-                 window: int) -> Iterator[tuple[tuple[Rank, Rank], float]]:
+def block_pairs(block: tuple[Hashable, Iterable[tuple[Rank, Any]]], verify: Verify, window: int,
+                spanning: bool) -> Iterator[tuple[tuple[Rank, Rank], float]]:
+    """A block's verified pairs (see :class:`VerifiedPairs`)."""
     key, members = block
+    # Spanning: a pair already joined through the block's earlier edges is neither verified nor kept.
+    forest = UnionFind() if spanning else None
     for (rank_a, payload_a), (rank_b, payload_b) in neighbour_pairs(members, window):
+        if forest is not None and forest.find(rank_a) == forest.find(rank_b):
+            continue
         score = verify(key, payload_a, payload_b)
         if score is not None:
+            if forest is not None:
+                forest.union(rank_a, rank_b)
             yield (rank_a, rank_b), score
 
 
@@ -192,17 +200,23 @@ class VerifiedPairs(beam.PTransform):
     Why the pairs are not grouped here: a syndicated article's copies share all their story keys, so
     the verified pairs grow with the square of its copies (the 100k-document bench corpus has stories
     of up to 483 records), and a group held them all in memory on the local runner.
+
+    ``spanning``: for a relation that needs only its components (not every pair's score), a block
+    keeps only the pairs that join two of its groups not yet joined, at most one fewer than its
+    members, and does not verify the others. The components are the same: a pair left out joins two
+    records that the block's kept pairs already join.
     """
 
-    def __init__(self, verify: Verify, window: int) -> None:
+    def __init__(self, verify: Verify, window: int, spanning: bool = False) -> None:
         super().__init__()
         self._verify = verify
         self._window = window
+        self._spanning = spanning
 
     def expand(self, keyed):
-        return (keyed
-                | "GroupBlocks" >> beam.GroupByKey()
-                | "PairWithinBlocks" >> beam.FlatMap(_block_pairs, self._verify, self._window))
+        return keyed | "Blocks" >> ByKeyShard(
+            lambda: ("GroupBlocks" >> beam.GroupByKey()
+                     | "PairWithinBlocks" >> beam.FlatMap(block_pairs, self._verify, self._window, self._spanning)))
 
 
 class _ForestFn(beam.CombineFn):
@@ -282,11 +296,11 @@ class ScorePairs(beam.PTransform):
     def expand(self, inputs):
         features = inputs["features"]
         with_member = ({"features": features, "pairs": inputs["pairs"]}
-                       | "JoinMember" >> beam.CoGroupByKey()
-                       | "ByTarget" >> beam.FlatMap(_pairs_by_first))
+                       | "JoinMember" >> ByKeyShard(lambda: "Join" >> beam.CoGroupByKey()
+                                                   | "ByTarget" >> beam.FlatMap(_pairs_by_first)))
         return ({"features": features, "pairs": with_member}
-                | "JoinTarget" >> beam.CoGroupByKey()
-                | "Score" >> beam.FlatMap(_score_second, self._score))
+                | "JoinTarget" >> ByKeyShard(lambda: "Join" >> beam.CoGroupByKey()
+                                             | "Score" >> beam.FlatMap(_score_second, self._score)))
 
 
 def _relation_by_id(element: tuple[Rank, tuple[Rank, float]]) -> tuple[str, tuple[str, float]]:

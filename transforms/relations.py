@@ -19,6 +19,7 @@ from apache_beam import pvalue
 from transforms.dedup import DUPLICATES, AttachRelations, FindDuplicates, guarded, permutations, rank, text_signature
 from transforms.document import Document
 from transforms.rewrites import REWRITES, FindRewrites, sentence_sets, text_terms, tokenizer
+from transforms.shard import ByKeyShard
 from transforms.stories import STORIES, FindStories, story_features
 
 _SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES = "signatures", "rewrite_features", "story_features"
@@ -82,8 +83,8 @@ class RelateDocuments(beam.PTransform):
                     .with_outputs(_SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES, main="docs"))
         duplicates = features[_SIGNATURES] | "FindDuplicates" >> FindDuplicates(self._config)
         originals = ({"features": features[_REWRITE_FEATURES], "copies": duplicates}
-                     | "JoinCopies" >> beam.CoGroupByKey()
-                     | "SkipCopies" >> beam.FlatMap(_not_a_copy))
+                     | "JoinCopies" >> ByKeyShard(lambda: "Join" >> beam.CoGroupByKey()
+                                                  | "SkipCopies" >> beam.FlatMap(_not_a_copy)))
         rewrites = originals | "FindRewrites" >> FindRewrites(self._config)
         stories = features[_STORY_FEATURES] | "FindStories" >> FindStories(self._config)
         return ({"docs": features.docs, "duplicates": duplicates, "rewrites": rewrites, "stories": stories}

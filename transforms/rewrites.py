@@ -26,7 +26,7 @@ from spacy.tokens import Doc
 from transforms.dedup import (Components, Rank, RelateAcrossWindows, Relation, ScorePairs, VerifiedPairs,
                               above_threshold, first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
-from transforms.repair_common import zipf_table
+from transforms.frequency import zipf_frequencies
 from transforms.stage import is_windowed
 
 Sentences = tuple[frozenset[str], ...]
@@ -92,27 +92,20 @@ def wordfreq_language(language: str | None) -> str | None:
     if code not in _WORDFREQ_LANGUAGES:
         return None
     try:
-        wordfreq.zipf_frequency("news", code)
+        wordfreq.lossy_tokenize("news", code)
     except ImportError:
         return None
     return code
 
 
-def rarity(word: str, language: str | None) -> float:
-    """How much a word tells a story apart: high for names and rare words, 0 for function words.
+def rarities(words: list[str], language: str | None) -> list[float]:
+    """How much each word tells a story apart: high for names and rare words, 0 for function words.
 
     Without a word list every word counts as rare, so salience falls back to term frequency.
     """
     code = wordfreq_language(language)
-    if code is None:
-        zipf = 0.0
-    elif word.isascii() and word.isalpha() and word.islower():
-        # The table looked up directly: wordfreq.zipf_frequency normalises and tokenises the word
-        # first, which was a third of this stage's time.
-        zipf = zipf_table(code).get(word, 0.0)
-    else:
-        zipf = wordfreq.zipf_frequency(word, code)
-    return max(0.0, _ZIPF_CEILING - zipf)
+    zipf = zipf_frequencies(words, code) if code is not None else [0.0] * len(words)
+    return [max(0.0, _ZIPF_CEILING - value) for value in zipf]
 
 
 def salient_terms(parsed: Doc, language: str | None, count: int | None = None) -> list[tuple[str, float]]:
@@ -123,7 +116,7 @@ def salient_terms(parsed: Doc, language: str | None, count: int | None = None) -
         word = _countable(language, orth)
         if word is not None:
             frequency[word] += times
-    weighted = [(word, tf * rarity(word, language)) for word, tf in frequency.items()]
+    weighted = [(word, tf * weight) for (word, tf), weight in zip(frequency.items(), rarities(list(frequency), language))]
     weighted = [(word, round(weight, 6)) for word, weight in weighted if weight > 0]
     return sorted(weighted, key=lambda item: (-item[1], item[0]))[:count]
 

@@ -23,7 +23,7 @@ import apache_beam as beam
 from transforms.dedup import (DISTINCT, Components, JoinIdentical, Rank, RelateAcrossWindows, Relation, VerifiedPairs,
                               first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
-from transforms.rewrites import rarity
+from transforms.rewrites import rarities
 from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
@@ -46,11 +46,13 @@ def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapp
     :func:`transforms.rewrites.text_terms`), weighted and scaled to unit length."""
     weights: dict[str, float] = {}
     labels = set(settings["entity_labels"])
-    for entity in doc.entities:
-        if entity["label"] in labels:
-            name = (entity.get("canonical") or entity["text"]).casefold()
-            weights[f"@{name}"] = weights.get(f"@{name}", 0.0) + settings["entity_weight"] * max(
-                (rarity(word, doc.language) for word in name.split()), default=0.0)
+    names = [(entity.get("canonical") or entity["text"]).casefold() for entity in doc.entities
+             if entity["label"] in labels]
+    words = sorted({word for name in names for word in name.split()})
+    rare = dict(zip(words, rarities(words, doc.language)))
+    for name in names:
+        weights[f"@{name}"] = weights.get(f"@{name}", 0.0) + settings["entity_weight"] * max(
+            (rare[word] for word in name.split()), default=0.0)
     for word, weight in salient[:settings["terms"]]:
         weights[word] = weights.get(word, 0.0) + weight
     norm = math.sqrt(sum(weight * weight for weight in weights.values()))
@@ -129,7 +131,7 @@ class FindStories(beam.PTransform):
         linked_pairs = (exact[DISTINCT]
                         | "BlockKeys" >> beam.FlatMap(_story_blocks)
                         | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
-                                                            settings["max_block_neighbours"]))
+                                                            settings["max_block_neighbours"], spanning=True))
         return ((exact.edges, linked_pairs)
                 | "AllEdges" >> beam.Flatten()
                 | "Clusters" >> Components()

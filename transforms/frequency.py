@@ -1,0 +1,120 @@
+"""Word frequencies from wordfreq in a form small enough to hold for every language of a run.
+
+wordfreq holds each language it is asked about as Python lists and a ``{word: frequency}`` dict,
+30 to 130 MB a language: the nine languages of the bench corpus grew a worker by 512 MB, paid again
+by every worker process. Here a language is two arrays, the sorted 64-bit hashes of its words and
+each word's frequency bucket, about 10 bytes a word (7 MB for Russian's 713,000 words; the nine
+languages under 100 MB), and wordfreq's caches are not filled. Written by hand because wordfreq has
+no lookup without its dict; the figures are wordfreq's own (:func:`zipf_frequency` gives what
+``wordfreq.zipf_frequency`` gives, checked in the tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from functools import lru_cache
+from typing import Iterable
+
+import numpy as np
+from wordfreq import (INFERRED_SPACE_FACTOR, cB_to_freq, freq_to_zipf, get_frequency_list, lossy_tokenize,
+                      zipf_to_freq)
+from wordfreq.language_info import get_language_info
+from wordfreq.numbers import digit_freq, smash_numbers
+
+_FLOOR = zipf_to_freq(0.0)
+
+
+def _hashes(words: Iterable[str]) -> np.ndarray:
+    # Deterministic across processes (Python's str hash is salted per process).
+    digests = b"".join(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest() for word in words)
+    return np.frombuffer(digests, dtype="<u8")
+
+
+class FrequencyTable:
+    """One language's wordfreq list ('best'): words by hash, each with its frequency bucket."""
+
+    def __init__(self, buckets: list[list[str]]) -> None:
+        hashes = _hashes(word for bucket in buckets for word in bucket)
+        index = np.repeat(np.arange(len(buckets), dtype=np.uint16), [len(bucket) for bucket in buckets])
+        # A word in two buckets keeps the later one, as wordfreq's dict does: the last of equal hashes.
+        order = np.argsort(hashes, kind="stable")
+        hashes, index = hashes[order], index[order]
+        last = np.append(hashes[1:] != hashes[:-1], True)
+        self._hashes, self._index = hashes[last], index[last]
+        self._frequency = np.array([cB_to_freq(-i) for i in range(len(buckets))])
+        self._zipf = np.array([round(math.log10(freq) + 9.0, 2) if freq else 0.0 for freq in self._frequency])
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def _buckets(self, words: Iterable[str]) -> np.ndarray:
+        """Each word's bucket, -1 where the list does not have it."""
+        wanted = _hashes(words)
+        at = np.minimum(np.searchsorted(self._hashes, wanted), len(self._hashes) - 1)
+        return np.where(self._hashes[at] == wanted, self._index[at].astype(np.int32), -1)
+
+    def zipf(self, words: list[str]) -> list[float]:
+        """The Zipf frequency of each word exactly as listed (0.0 when not listed)."""
+        buckets = self._buckets(words)
+        return np.where(buckets >= 0, self._zipf[np.maximum(buckets, 0)], 0.0).tolist()
+
+    def frequency(self, word: str) -> float | None:
+        """The word's frequency exactly as listed, None when not listed."""
+        bucket = int(self._buckets([word])[0])
+        return float(self._frequency[bucket]) if bucket >= 0 else None
+
+
+@lru_cache(maxsize=None)
+def frequency_table(language: str) -> FrequencyTable:
+    """The table of ``language``, built once per process (wordfreq's list is read around its cache)."""
+    return FrequencyTable(get_frequency_list.__wrapped__(language, "best"))
+
+
+def zipf_frequency(word: str, language: str) -> float:
+    """``wordfreq.zipf_frequency(word, language)``: the word normalised and tokenised as wordfreq does,
+    the tokens' frequencies combined (1/f = 1/f1 + 1/f2 ...), digits as wordfreq estimates them."""
+    tokens = lossy_tokenize(word, language)
+    if not tokens:
+        return 0.0
+    table = frequency_table(language)
+    one_over = 0.0
+    for token in tokens:
+        smashed = smash_numbers(token)
+        frequency = table.frequency(smashed)
+        if frequency is None:
+            return 0.0
+        if smashed != token:
+            frequency *= digit_freq(token)
+        one_over += 1.0 / frequency
+    frequency = 1.0 / one_over
+    if get_language_info(language)["tokenizer"] == "jieba":
+        frequency *= INFERRED_SPACE_FACTOR ** -(len(tokens) - 1)
+    # wordfreq's floor (Zipf 0) and rounding: three significant digits of the frequency, then two
+    # decimals of the Zipf value.
+    frequency = max(frequency, _FLOOR)
+    frequency = round(frequency, math.floor(-math.log(frequency, 10)) + 3)
+    return round(freq_to_zipf(frequency), 2)
+
+
+# Answers kept per language, cleared when full as wordfreq clears its own: the common words of a
+# language recur in every text, and a dict lookup is a tenth of hashing a word for the table.
+_ANSWERS_PER_LANGUAGE = 1 << 15
+
+
+@lru_cache(maxsize=None)
+def _answers(language: str) -> dict[str, float]:
+    return {}
+
+
+def zipf_frequencies(words: list[str], language: str) -> list[float]:
+    """:func:`zipf_frequency` of each word; plain lowercase words straight from the table, in one lookup."""
+    answers = _answers(language)
+    new = sorted({word for word in words if word not in answers})
+    if new:
+        plain = [word for word in new if word.isascii() and word.isalpha() and word.islower()]
+        found = dict(zip(plain, frequency_table(language).zipf(plain)))
+        if len(answers) + len(new) > _ANSWERS_PER_LANGUAGE:
+            answers.clear()
+        answers.update((word, found[word] if word in found else zipf_frequency(word, language)) for word in new)
+    return [answers[word] for word in words]
