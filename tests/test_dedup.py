@@ -7,8 +7,9 @@ from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline, relate
-from transforms.dedup import (band_keys, block_pairs, check_config, components, estimated_jaccard, first_shared_band,
-                              identical_copies, neighbour_pairs, rank, shingles, signature, text_signature, words)
+from transforms.dedup import (band_digests, band_keys, block_pairs, check_config, components, estimated_jaccard,
+                              first_shared_band, first_shared_digest, identical_copies, neighbour_pairs, rank, shingles,
+                              signature, text_signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
 
@@ -79,6 +80,9 @@ def test_dedup_first_shared_band_finds_copies_not_other_articles(edit, shares_ba
     if band is not None:
         assert band_keys(a, 14)[band] == band_keys(b, 14)[band]
         assert all(band_keys(a, 14)[earlier] != band_keys(b, 14)[earlier] for earlier in range(band))
+    # The band blocks' digests find the same first band (a pair is a candidate in that block only).
+    assert first_shared_digest(band_digests(a, 14), band_digests(b, 14)) == band
+    assert len(band_digests(a, 14)) == 14 * 8 < len(a)
 
 
 def test_dedup_neighbour_pairs_cap_large_blocks():

@@ -18,6 +18,7 @@ union-find are a few lines each, written here because they must run as Beam step
 from __future__ import annotations
 
 import bisect
+import hashlib
 import logging
 import unicodedata
 from functools import lru_cache, partial
@@ -195,8 +196,8 @@ class VerifiedPairs(beam.PTransform):
 
     Members sharing a key are grouped (GroupByKey), paired within the block (see
     :func:`neighbour_pairs`) and kept when ``verify(key, payload_a, payload_b)`` gives a score. A pair
-    is kept from every block whose ``verify`` passes it: a relation's ``verify`` passes a pair only in
-    the first key the two share (:func:`first_shared_key`), or the relation keeps each pair once itself.
+    is kept from every block whose ``verify`` passes it, so a relation's ``verify`` passes a pair only
+    in the first key the two share (:func:`first_shared_key`, :func:`first_shared_digest`).
     Why the pairs are not grouped here: a syndicated article's copies share all their story keys, so
     the verified pairs grow with the square of its copies (the 100k-document bench corpus has stories
     of up to 483 records), and a group held them all in memory on the local runner.
@@ -706,9 +707,9 @@ def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int,
     return score if score >= threshold else None
 
 
-def _candidate(key: tuple[int, bytes], payload_a: None, payload_b: None) -> float:
-    """Every pair of a band block is a candidate; a pair sharing several bands is kept once after."""
-    return 0.0
+def _candidate(key: tuple[int, bytes], digests_a: bytes, digests_b: bytes) -> float | None:
+    """A pair of a band block is a candidate in the first band the two share only: each pair once."""
+    return 0.0 if first_shared_digest(digests_a, digests_b) == key[0] else None
 
 
 def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -> Iterator[tuple[tuple[Rank, Rank], float]]:
@@ -752,13 +753,28 @@ class JoinIdentical(beam.PTransform):
                 | "StarOfIdentical" >> beam.FlatMap(identical_copies).with_outputs(DISTINCT, main="edges"))
 
 
+def band_digests(sig: bytes, bands: int) -> bytes:
+    """An 8-byte digest of each band of a signature, in band order: enough to tell which bands two
+    records share (a quarter of the signature's size)."""
+    return b"".join(hashlib.blake2b(band, digest_size=8).digest() for _, band in band_keys(sig, bands))
+
+
+def first_shared_digest(digests_a: bytes, digests_b: bytes) -> int | None:
+    """The lowest band whose digests agree (None if none), as :func:`first_shared_band` for signatures."""
+    for band in range(len(digests_a) // 8):
+        if digests_a[band * 8:band * 8 + 8] == digests_b[band * 8:band * 8 + 8]:
+            return band
+    return None
+
+
 def _band_members(element: tuple[Rank, bytes], bands: int,
-                  with_signature: bool) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes | None]]]:
+                  with_signature: bool) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes]]]:
     """A record in each of its band blocks, with its signature (streaming, see RelateAcrossWindows) or
-    its rank alone (batch: pairs meet their signatures in ScorePairs)."""
+    its band digests (batch: pairs meet their signatures in ScorePairs)."""
     doc_rank, sig = element
+    payload = sig if with_signature else band_digests(sig, bands)
     for key in band_keys(sig, bands):
-        yield key, (doc_rank, sig if with_signature else None)
+        yield key, (doc_rank, payload)
 
 
 DUPLICATES = Relation("duplicate_of", "duplicate_score")
@@ -785,14 +801,16 @@ class FindDuplicates(beam.PTransform):
         # in each band they shared were most of the stage's memory (10k bench corpus: 3.3 million pairs
         # for 268,000 distinct ones).
         exact = signatures | "Identical" >> JoinIdentical()
-        # The band blocks hold ranks only, and each candidate pair meets the two signatures in
-        # ScorePairs' joins: a signature carried into all of its record's bands made those blocks
-        # most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without).
+        # The band blocks hold ranks and band digests only, and each candidate pair meets the two
+        # signatures in ScorePairs' joins: a signature carried into all of its record's bands made those
+        # blocks most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without). The
+        # digests let a block keep a pair only in the first band the two share: near copies share most
+        # of their 14 bands, and their pairs repeated in each were the largest step of the relations
+        # on 100,000 bench documents.
         distinct = exact[DISTINCT]
         candidates = (distinct
                       | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False)
                       | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])
-                      | "OncePerPair" >> beam.CombinePerKey(max)
                       | "PairRanks" >> beam.Keys())
         near = ({"pairs": candidates, "features": distinct}
                 | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
