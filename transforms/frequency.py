@@ -24,6 +24,11 @@ from wordfreq.numbers import digit_freq, smash_numbers
 _FLOOR = zipf_to_freq(0.0)
 
 
+def bucket_zipf(index: int) -> float:
+    """The Zipf frequency of the words in bucket ``index`` of a wordfreq list (bucket i: -i centibels)."""
+    return round(math.log10(cB_to_freq(-index)) + 9.0, 2)
+
+
 _FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
 
 
@@ -62,7 +67,7 @@ class FrequencyTable:
         last = np.append(hashes[1:] != hashes[:-1], True)
         self._hashes, self._index = hashes[last], index[last]
         self._frequency = np.array([cB_to_freq(-i) for i in range(len(buckets))])
-        self._zipf = np.array([round(math.log10(freq) + 9.0, 2) for freq in self._frequency])
+        self._zipf = np.array([bucket_zipf(i) for i in range(len(buckets))])
 
     def __len__(self) -> int:
         return len(self._hashes)

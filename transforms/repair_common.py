@@ -8,16 +8,16 @@ records every edit.
 from __future__ import annotations
 
 import bisect
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Mapping, NamedTuple
 
-from wordfreq import cB_to_freq, get_frequency_list
+from wordfreq import get_frequency_list
 
 from transforms.errors import ConfigError
+from transforms.frequency import bucket_zipf
 from transforms.textmap import Edit
 
 # Runs of letters and digits: counted once per text, for the English gate (the all-letter ones) and
@@ -36,7 +36,7 @@ def zipf_table(language: str) -> dict[str, float]:
     """
     table: dict[str, float] = {}
     for index, bucket in enumerate(get_frequency_list(language, "best")):
-        zipf = round(math.log10(cB_to_freq(-index)) + 9.0, 2)
+        zipf = bucket_zipf(index)
         for word in bucket:  # a word in two buckets keeps the later one, as get_frequency_dict does
             table[word] = zipf
     return table

@@ -116,7 +116,8 @@ def salient_terms(parsed: Doc, language: str | None, count: int | None = None) -
         word = _countable(language, orth)
         if word is not None:
             frequency[word] += times
-    weighted = [(word, tf * weight) for (word, tf), weight in zip(frequency.items(), rarities(list(frequency), language))]
+    rare = rarities(list(frequency), language)
+    weighted = [(word, tf * weight) for (word, tf), weight in zip(frequency.items(), rare)]
     weighted = [(word, round(weight, 6)) for word, weight in weighted if weight > 0]
     return sorted(weighted, key=lambda item: (-item[1], item[0]))[:count]
 
