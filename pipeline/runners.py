@@ -9,7 +9,10 @@ honours ``--direct_num_workers`` and ``--direct_running_mode``. Other runners pa
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import importlib
+import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -46,11 +49,42 @@ def is_local(options: PipelineOptions) -> bool:
     return (name.lower() if isinstance(name, str) else name) in LOCAL_RUNNERS
 
 
+# glibc's malloc starts by returning every freed block of 128 kB or more to the system (mmap), then
+# raises that threshold, up to 32 MB, each time such a block is freed. The local runner frees large
+# buffers (a stage's encoded input and outputs) stage after stage, so after the first few the heap
+# kept them: the process's resident size stayed at the high-water mark of every stage before, and
+# each stage's peak came on top of it. Pinning the thresholds at glibc's own initial values keeps
+# large frees going back to the system: the relations alone on 30,000 bench records peaked at 1,269
+# MiB instead of 1,561 MiB, with identical labels. Environment variables carry the same setting to
+# the worker processes the runner starts (``multi_processing``); elsewhere (musl, macOS) nothing changes.
+_MALLOC_THRESHOLDS = {"M_TRIM_THRESHOLD": (-1, 128 * 1024), "M_MMAP_THRESHOLD": (-3, 128 * 1024)}
+
+
+def release_freed_memory() -> bool:
+    """Pin glibc's trim and mmap thresholds in this process and its children; True if glibc took them.
+
+    A threshold the user set in the environment is left alone (glibc applied it at start).
+    """
+    path = ctypes.util.find_library("c")
+    try:
+        mallopt = ctypes.CDLL(path).mallopt if path else None
+    except (OSError, AttributeError):
+        mallopt = None
+    pinned = mallopt is not None
+    for name, (param, value) in _MALLOC_THRESHOLDS.items():
+        variable = f"MALLOC_{name[2:]}_"
+        if variable not in os.environ:
+            os.environ[variable] = str(value)
+            pinned = pinned and mallopt(param, value) == 1
+    return pinned
+
+
 def make_runner(options: PipelineOptions) -> PipelineRunner:
     """The runner object for ``options``; local names get the FnApiRunner with the options provisioned."""
     if not is_local(options):
         name = options.view_as(StandardOptions).runner
         return create_runner(_QUALIFIED_RUNNERS.get(name.lower(), name))
+    release_freed_memory()
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle

@@ -1,0 +1,68 @@
+"""The local runner's process settings: freed memory goes back to the system (pipeline/runners.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What the local runner does between stages, in small: a large buffer is freed (which raises glibc's
+# dynamic mmap threshold above 1 MB), then a stage's outputs arrive as 1 MB blocks with something
+# still alive after them, and are freed. The child prints the MiB its resident size kept.
+_KEPT_AFTER_FREE = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    if sys.argv[2] == "pin":
+        from pipeline.runners import release_freed_memory
+        assert release_freed_memory()
+
+    def resident():
+        return int(open("/proc/self/statm").read().split()[1]) * 4096
+
+    buffer = bytearray(16 << 20)
+    del buffer
+    before = resident()
+    outputs = [bytearray(1 << 20) for _ in range(200)]
+    still_alive = bytearray(64 << 10)
+    del outputs
+    print((resident() - before) >> 20)
+""")
+
+
+def _kept_mib(mode: str, env: dict[str, str]) -> int:
+    done = subprocess.run([sys.executable, "-c", _KEPT_AFTER_FREE, str(ROOT), mode], env=env,
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+@pytest.fixture
+def clean_env(monkeypatch) -> dict[str, str]:
+    for variable in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        monkeypatch.setenv(variable, "")  # so that the variable's absence is restored afterwards
+        monkeypatch.delenv(variable)
+    return dict(os.environ)
+
+
+def test_runners_freed_blocks_go_back_to_the_system_in_process_and_in_workers(clean_env, monkeypatch):
+    from pipeline.runners import release_freed_memory
+
+    assert _kept_mib("leave", clean_env) > 150  # glibc's default: the freed blocks stay resident
+    assert _kept_mib("pin", clean_env) < 20  # mallopt in the runner's own process
+    assert release_freed_memory()
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == os.environ["MALLOC_TRIM_THRESHOLD_"] == str(128 * 1024)
+    assert _kept_mib("leave", dict(os.environ)) < 20  # a worker process started by the runner inherits it
+
+
+def test_runners_release_freed_memory_leaves_a_users_own_threshold(clean_env, monkeypatch):
+    from pipeline.runners import release_freed_memory
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    release_freed_memory()
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == "65536"
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == str(128 * 1024)
