@@ -55,6 +55,19 @@ def test_rewrites_sentences_carry_entities_by_position():
     assert {"mishu", "beiji", "wedne"} <= first and {"trade", "40", "year"} <= second
 
 
+def test_rewrites_hyphenated_words_count_by_their_words_and_abbreviations_end_no_sentence():
+    # Indonesian plurals repeat the word with a hyphen; the special cases that kept them whole (and
+    # so out of the features, which keep alphabetic tokens only) are not loaded.
+    text = ("Anak-anak sekolah bermain sepak bola di lapangan desa setiap sore. "
+            "Dr. Budi Santoso melatih tim sepak bola anak-anak desa itu sejak tahun lalu.")
+    first, second = sentences(text, language="id")
+    assert {"anak", "sekol", "lapan"} <= first
+    assert {"budi", "santo", "anak", "melat"} <= second
+    parsed = tokenizer("id")(text)
+    assert len(list(parsed.sents)) == 2  # "Dr." stays one token: no sentence ends after it
+    assert "Dr." in [token.text for token in parsed]
+
+
 def test_rewrites_salient_terms_prefer_rare_names_to_common_words():
     parsed = tokenizer("en")("The minister said Mishustin would visit Vladivostok. The minister said so.")
     terms = [word for word, _ in salient_terms(parsed, "en", 3)]
