@@ -57,11 +57,13 @@ def is_local(options: PipelineOptions) -> bool:
 # large frees going back to the system: the relations alone on 30,000 bench records peaked at 1,269
 # MiB instead of 1,561 MiB, with identical labels. Environment variables carry the same setting to
 # the worker processes the runner starts (``multi_processing``); elsewhere (musl, macOS) nothing changes.
-_MALLOC_THRESHOLDS = {"M_TRIM_THRESHOLD": (-1, 128 * 1024), "M_MMAP_THRESHOLD": (-3, 128 * 1024)}
+# Environment variable -> mallopt parameter (M_TRIM_THRESHOLD, M_MMAP_THRESHOLD), both pinned at 128 kB.
+_MALLOC_THRESHOLDS = {"MALLOC_TRIM_THRESHOLD_": -1, "MALLOC_MMAP_THRESHOLD_": -3}
+_THRESHOLD_BYTES = 128 * 1024
 
 
 def release_freed_memory() -> bool:
-    """Pin glibc's trim and mmap thresholds in this process and its children; True if glibc took them.
+    """Pin glibc's trim and mmap thresholds in this process and its children; False without glibc.
 
     A threshold the user set in the environment is left alone (glibc applied it at start).
     """
@@ -71,11 +73,10 @@ def release_freed_memory() -> bool:
     except (OSError, AttributeError):
         mallopt = None
     pinned = mallopt is not None
-    for name, (param, value) in _MALLOC_THRESHOLDS.items():
-        variable = f"MALLOC_{name[2:]}_"
+    for variable, param in _MALLOC_THRESHOLDS.items():
         if variable not in os.environ:
-            os.environ[variable] = str(value)
-            pinned = pinned and mallopt(param, value) == 1
+            os.environ[variable] = str(_THRESHOLD_BYTES)
+            pinned = pinned and mallopt(param, _THRESHOLD_BYTES) == 1
     return pinned
 
 

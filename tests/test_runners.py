@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.runners import release_freed_memory
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # What the local runner does between stages, in small: a large buffer is freed (which raises glibc's
@@ -49,9 +51,7 @@ def clean_env(monkeypatch) -> dict[str, str]:
     return dict(os.environ)
 
 
-def test_runners_freed_blocks_go_back_to_the_system_in_process_and_in_workers(clean_env, monkeypatch):
-    from pipeline.runners import release_freed_memory
-
+def test_runners_freed_blocks_go_back_to_the_system_in_process_and_in_workers(clean_env):
     assert _kept_mib("leave", clean_env) > 150  # glibc's default: the freed blocks stay resident
     assert _kept_mib("pin", clean_env) < 20  # mallopt in the runner's own process
     assert release_freed_memory()
@@ -60,8 +60,6 @@ def test_runners_freed_blocks_go_back_to_the_system_in_process_and_in_workers(cl
 
 
 def test_runners_release_freed_memory_leaves_a_users_own_threshold(clean_env, monkeypatch):
-    from pipeline.runners import release_freed_memory
-
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     release_freed_memory()
     assert os.environ["MALLOC_MMAP_THRESHOLD_"] == "65536"

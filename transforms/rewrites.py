@@ -42,7 +42,8 @@ def tokenizer(language: str | None) -> spacy.language.Language:
     """A blank spaCy pipeline with a rule-based sentencizer for ``language`` (English if None,
     multilingual if unknown): one per process and code, so None and "en" share one.
 
-    Blank pipelines carry the language's tokenizer rules and stop-word list and need no model.
+    Blank pipelines carry the language's tokenizer rules (less its hyphenated-word special cases, see
+    below) and stop-word list, and need no model.
     """
     return _blank(language or "en")
 
