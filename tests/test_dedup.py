@@ -7,8 +7,8 @@ from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline, relate
-from transforms.dedup import (band_digests, band_keys, block_pairs, check_config, components, estimated_jaccard,
-                              first_shared_band, first_shared_digest, identical_copies, neighbour_pairs, rank, shingles,
+from transforms.dedup import (BlockedPairs, band_keys, block_pairs, check_config, components, estimated_jaccard,
+                              first_shared_band, identical_copies, neighbour_pairs, rank, shared_blocks, shingles,
                               signature, text_signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
@@ -80,9 +80,6 @@ def test_dedup_first_shared_band_finds_copies_not_other_articles(edit, shares_ba
     if band is not None:
         assert band_keys(a, 14)[band] == band_keys(b, 14)[band]
         assert all(band_keys(a, 14)[earlier] != band_keys(b, 14)[earlier] for earlier in range(band))
-    # The band blocks' digests find the same first band (a pair is a candidate in that block only).
-    assert first_shared_digest(band_digests(a, 14), band_digests(b, 14)) == band
-    assert len(band_digests(a, 14)) == 14 * 8 < len(a)
 
 
 def test_dedup_neighbour_pairs_cap_large_blocks():
@@ -102,14 +99,31 @@ def test_dedup_spanning_block_pairs_keep_the_components_and_verify_fewer_pairs()
         asked.append((a, b))
         return 0.9 if a % 3 == b % 3 else None
 
-    every = list(block_pairs(("term", members), verify, 100, False))
-    every_asked = len(asked)
+    every = [((a[0], b[0]), 0.9) for a, b in neighbour_pairs(members, 100) if verify("term", a[1], b[1])]
     asked.clear()
-    spanning = list(block_pairs(("term", reversed(members)), verify, 100, True))
-    assert len(every) == 3 * 6 and every_asked == 66
-    assert len(spanning) == 3 * 3 and len(asked) < every_asked
+    spanning = list(block_pairs(("term", reversed(members)), verify, 100))
+    assert len(every) == 3 * 6
+    assert len(spanning) == 3 * 3 and len(asked) < 66
     assert components(pair for pair, _ in spanning) == components(pair for pair, _ in every)
     assert len(set(components(pair for pair, _ in every).values())) == 3
+
+
+def _same_parity(key, a, b):
+    return 0.9 if a % 2 == b % 2 else None
+
+
+def test_dedup_blocked_pairs_bring_features_to_shared_blocks_and_keep_the_connecting_pairs():
+    ranks = [(0, "2023-05-24", f"r{i}") for i in range(6)]
+    # A block of one never pairs, so its member's features do not go there.
+    assert list(shared_blocks(("solo", [ranks[0]]))) == []
+    assert list(shared_blocks(("all", ranks[:2]))) == [(ranks[0], "all"), (ranks[1], "all")]
+    with local_pipeline() as p:
+        keys = p | "Keys" >> beam.Create([("all", r) for r in ranks] + [("solo", ranks[0]), ("odd", ranks[1])])
+        features = p | "Features" >> beam.Create([(r, i) for i, r in enumerate(ranks)])
+        pairs = {"keys": keys, "features": features} | BlockedPairs(_same_parity, 100)
+        # Records of one parity are related; a pair the block's earlier pairs join is not kept again.
+        assert_that(pairs, equal_to([((ranks[0], ranks[2]), 0.9), ((ranks[0], ranks[4]), 0.9),
+                                     ((ranks[1], ranks[3]), 0.9), ((ranks[1], ranks[5]), 0.9)]))
 
 
 @pytest.mark.parametrize("edges, expected", [

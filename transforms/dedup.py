@@ -18,7 +18,6 @@ union-find are a few lines each, written here because they must run as Beam step
 from __future__ import annotations
 
 import bisect
-import hashlib
 import logging
 import unicodedata
 from functools import lru_cache, partial
@@ -175,49 +174,89 @@ def components(edges: Iterable[tuple[Hashable, Hashable]]) -> dict[Hashable, Has
 Verify = Callable[[Hashable, Any, Any], "float | None"]
 
 
-def block_pairs(block: tuple[Hashable, Iterable[tuple[Rank, Any]]], verify: Verify, window: int,
-                spanning: bool) -> Iterator[tuple[tuple[Rank, Rank], float]]:
-    """A block's verified pairs (see :class:`VerifiedPairs`)."""
+def block_pairs(block: tuple[Hashable, Iterable[tuple[Rank, Any]]], verify: Verify,
+                window: int) -> Iterator[tuple[tuple[Rank, Rank], float]]:
+    """A block's verified pairs (see :class:`VerifiedPairs`): a pair its earlier pairs already join is
+    neither verified nor kept."""
     key, members = block
-    # Spanning: a pair already joined through the block's earlier edges is neither verified nor kept.
-    forest = UnionFind() if spanning else None
+    forest = UnionFind()
     for (rank_a, payload_a), (rank_b, payload_b) in neighbour_pairs(members, window):
-        if forest is not None and forest.find(rank_a) == forest.find(rank_b):
+        if forest.find(rank_a) == forest.find(rank_b):
             continue
         score = verify(key, payload_a, payload_b)
         if score is not None:
-            if forest is not None:
-                forest.union(rank_a, rank_b)
+            forest.union(rank_a, rank_b)
             yield (rank_a, rank_b), score
 
 
 class VerifiedPairs(beam.PTransform):
-    """``(block key, (rank, payload))`` -> ``((rank_a, rank_b), score)``, one per block that verifies the pair.
+    """``(block key, (rank, payload))`` -> ``((rank_a, rank_b), score)``: the pairs that connect each block.
 
     Members sharing a key are grouped (GroupByKey), paired within the block (see
-    :func:`neighbour_pairs`) and kept when ``verify(key, payload_a, payload_b)`` gives a score. A pair
-    is kept from every block whose ``verify`` passes it, so a relation's ``verify`` passes a pair only
-    in the first key the two share (:func:`first_shared_key`, :func:`first_shared_digest`).
+    :func:`neighbour_pairs`) and kept when ``verify(key, payload_a, payload_b)`` gives a score. A relation
+    needs only its components (:class:`Components`), not every pair's score, so a block keeps only the
+    pairs that join two of its groups not yet joined, at most one fewer than its members, and does not
+    verify the others: a pair left out joins two records that the block's kept pairs already join. A
+    pair is kept from every block whose ``verify`` passes it, so a relation's ``verify`` passes a pair
+    only in the first key the two share (:func:`first_shared_key`, :func:`first_shared_band`).
     Why the pairs are not grouped here: a syndicated article's copies share all their story keys, so
     the verified pairs grow with the square of its copies (the 100k-document bench corpus has stories
     of up to 483 records), and a group held them all in memory on the local runner.
-
-    ``spanning``: for a relation that needs only its components (not every pair's score), a block
-    keeps only the pairs that join two of its groups not yet joined, at most one fewer than its
-    members, and does not verify the others. The components are the same: a pair left out joins two
-    records that the block's kept pairs already join.
     """
 
-    def __init__(self, verify: Verify, window: int, spanning: bool = False) -> None:
+    def __init__(self, verify: Verify, window: int) -> None:
         super().__init__()
         self._verify = verify
         self._window = window
-        self._spanning = spanning
 
     def expand(self, keyed):
         return keyed | "Blocks" >> ByKeyShard(
             lambda: ("GroupBlocks" >> beam.GroupByKey()
-                     | "PairWithinBlocks" >> beam.FlatMap(block_pairs, self._verify, self._window, self._spanning)))
+                     | "PairWithinBlocks" >> beam.FlatMap(block_pairs, self._verify, self._window)))
+
+
+def shared_blocks(block: tuple[Hashable, Iterable[Rank]]) -> Iterator[tuple[Rank, Hashable]]:
+    """A block's members as ``(rank, key)``, none when it has only one: a pair needs two."""
+    key, ranks = block
+    ranks = list(ranks)
+    if len(ranks) > 1:
+        for doc_rank in ranks:
+            yield doc_rank, key
+
+
+def _features_in_blocks(element: tuple[Rank, Mapping[str, list[Any]]]) -> Iterator[tuple[Hashable, tuple[Rank, Any]]]:
+    doc_rank, grouped = element
+    for features in grouped["features"]:
+        for key in grouped["blocks"]:
+            yield key, (doc_rank, features)
+
+
+class BlockedPairs(beam.PTransform):
+    """``{"keys": (block key, rank), "features": (rank, features)}`` -> the verified pairs of
+    :class:`VerifiedPairs`, each record's features sent only to its blocks of two or more members.
+
+    The blocks are first grouped with ranks alone; a record's features then travel once to each block
+    where they can meet another's (a join by rank). Why not the features in every block: most blocks of
+    distinct articles have one member, and a record is in many blocks (a signature in 14 bands is
+    6 kB). Why not pairs of ranks that then meet their features (two joins by rank): a syndicated
+    story's near copies share their blocks, so the pairs grow with the square of the copies, each
+    carrying a record's features (100,000 bench documents: 544,000 candidate pairs of 12,000 distinct
+    signatures, the run's peak memory); a block pairs its members where they already are, and
+    verifies only the pairs that connect it.
+    """
+
+    def __init__(self, verify: Verify, window: int) -> None:
+        super().__init__()
+        self._verify = verify
+        self._window = window
+
+    def expand(self, inputs):
+        shared = inputs["keys"] | "SharedBlocks" >> ByKeyShard(
+            lambda: "GroupRanks" >> beam.GroupByKey() | "TwoOrMore" >> beam.FlatMap(shared_blocks))
+        return ({"features": inputs["features"], "blocks": shared}
+                | "FeaturesToBlocks" >> ByKeyShard(lambda: "Join" >> beam.CoGroupByKey()
+                                                   | "IntoBlocks" >> beam.FlatMap(_features_in_blocks))
+                | "VerifiedPairs" >> VerifiedPairs(self._verify, self._window))
 
 
 class _ForestFn(beam.CombineFn):
@@ -707,18 +746,6 @@ def _verify_copy(key: tuple[int, bytes], sig_a: bytes, sig_b: bytes, bands: int,
     return score if score >= threshold else None
 
 
-def _candidate(key: tuple[int, bytes], digests_a: bytes, digests_b: bytes) -> float | None:
-    """A pair of a band block is a candidate in the first band the two share only: each pair once."""
-    return 0.0 if first_shared_digest(digests_a, digests_b) == key[0] else None
-
-
-def above_threshold(scored: tuple[Rank, tuple[Rank, float]], threshold: float) -> Iterator[tuple[tuple[Rank, Rank], float]]:
-    """A scored pair ``(rank_a, (rank_b, score))`` as an edge when the score reaches ``threshold``."""
-    member, (target, score) = scored
-    if score >= threshold:
-        yield (member, target), score
-
-
 DISTINCT = "distinct"
 
 
@@ -753,28 +780,13 @@ class JoinIdentical(beam.PTransform):
                 | "StarOfIdentical" >> beam.FlatMap(identical_copies).with_outputs(DISTINCT, main="edges"))
 
 
-def band_digests(sig: bytes, bands: int) -> bytes:
-    """An 8-byte digest of each band of a signature, in band order: enough to tell which bands two
-    records share (a quarter of the signature's size)."""
-    return b"".join(hashlib.blake2b(band, digest_size=8).digest() for _, band in band_keys(sig, bands))
-
-
-def first_shared_digest(digests_a: bytes, digests_b: bytes) -> int | None:
-    """The lowest band whose digests agree (None if none), as :func:`first_shared_band` for signatures."""
-    for band in range(len(digests_a) // 8):
-        if digests_a[band * 8:band * 8 + 8] == digests_b[band * 8:band * 8 + 8]:
-            return band
-    return None
-
-
 def _band_members(element: tuple[Rank, bytes], bands: int,
-                  with_signature: bool) -> Iterator[tuple[tuple[int, bytes], tuple[Rank, bytes]]]:
-    """A record in each of its band blocks, with its signature (streaming, see RelateAcrossWindows) or
-    its band digests (batch: pairs meet their signatures in ScorePairs)."""
+                  with_signature: bool) -> Iterator[tuple[tuple[int, bytes], Any]]:
+    """A record in each of its band blocks: its rank and signature (streaming, see RelateAcrossWindows)
+    or its rank alone (batch: the signature follows in BlockedPairs)."""
     doc_rank, sig = element
-    payload = sig if with_signature else band_digests(sig, bands)
     for key in band_keys(sig, bands):
-        yield key, (doc_rank, payload)
+        yield key, ((doc_rank, sig) if with_signature else doc_rank)
 
 
 DUPLICATES = Relation("duplicate_of", "duplicate_score")
@@ -791,8 +803,8 @@ class FindDuplicates(beam.PTransform):
 
     def expand(self, signatures):
         settings = self._settings
+        verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
         if is_windowed(signatures):  # streaming: copies of records from earlier windows too (see RelateAcrossWindows)
-            verify = partial(_verify_copy, bands=settings["bands"], threshold=settings["threshold"])
             return (signatures
                     | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], True)
                     | "Related" >> RelateAcrossWindows("duplicates", verify, estimated_jaccard,
@@ -801,20 +813,10 @@ class FindDuplicates(beam.PTransform):
         # in each band they shared were most of the stage's memory (10k bench corpus: 3.3 million pairs
         # for 268,000 distinct ones).
         exact = signatures | "Identical" >> JoinIdentical()
-        # The band blocks hold ranks and band digests only, and each candidate pair meets the two
-        # signatures in ScorePairs' joins: a signature carried into all of its record's bands made those
-        # blocks most of the stage's memory (30,000 documents: 1.94 GB peak, 0.94 GB without). The
-        # digests let a block keep a pair only in the first band the two share: near copies share most
-        # of their 14 bands, and their pairs repeated in each were the largest step of the relations
-        # on 100,000 bench documents.
         distinct = exact[DISTINCT]
-        candidates = (distinct
-                      | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False)
-                      | "CandidatePairs" >> VerifiedPairs(_candidate, settings["max_block_neighbours"])
-                      | "PairRanks" >> beam.Keys())
-        near = ({"pairs": candidates, "features": distinct}
-                | "ScoreCandidates" >> ScorePairs(estimated_jaccard)
-                | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
+        near = ({"keys": distinct | "BandKeys" >> beam.FlatMap(_band_members, settings["bands"], False),
+                 "features": distinct}
+                | "NearPairs" >> BlockedPairs(verify, settings["max_block_neighbours"]))
         edges = (exact.edges, near) | "AllEdges" >> beam.Flatten()
         members = edges | "Clusters" >> Components()
         return {"pairs": members, "features": signatures} | "ScoreToCanonical" >> ScorePairs(estimated_jaccard)

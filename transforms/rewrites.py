@@ -24,8 +24,8 @@ import wordfreq
 from spacy.attrs import IDX, ORTH, SENT_START
 from spacy.tokens import Doc
 
-from transforms.dedup import (Components, Rank, RelateAcrossWindows, Relation, ScorePairs, VerifiedPairs,
-                              above_threshold, first_shared_key, relation_ttl_seconds)
+from transforms.dedup import (BlockedPairs, Components, Rank, RelateAcrossWindows, Relation, ScorePairs, first_shared_key,
+                              relation_ttl_seconds)
 from transforms.document import Document
 from transforms.frequency import zipf_frequencies
 from transforms.stage import is_windowed
@@ -209,25 +209,21 @@ def rewrite_score(a: Sentences, b: Sentences, settings: Mapping[str, Any]) -> fl
 
 
 def _blocks(element: tuple[Rank, tuple[list[str], Sentences]],
-            with_sentences: bool) -> Iterator[tuple[str, tuple[Rank, Any]]]:
-    """A record in each of its blocks, with its keys, and in streaming its sentences too (a partner may
-    be from an earlier window, its features not in this one)."""
+            with_features: bool) -> Iterator[tuple[str, Any]]:
+    """A record in each of its blocks: its rank and features (streaming: a partner may be from an earlier
+    window, its features not in this one) or its rank alone (batch: the features follow in BlockedPairs)."""
     doc_rank, features = element
     for key in features[0]:
-        yield key, (doc_rank, features if with_sentences else features[0])
+        yield key, ((doc_rank, features) if with_features else doc_rank)
 
 
 def _verify_rewrite(key: str, features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
                     settings: Mapping[str, Any]) -> float | None:
-    """Streaming: the batch's candidate test (first shared block) and threshold on one pair."""
+    """A pair is scored in the first block the two share only, and kept when its score is high."""
     if first_shared_key(features_a[0], features_b[0]) != key:
         return None
     score = _score(features_a, features_b, settings)
     return score if score >= settings["threshold"] else None
-
-
-def _first_block(key: str, keys_a: list[str], keys_b: list[str]) -> float | None:
-    return 0.0 if first_shared_key(keys_a, keys_b) == key else None
 
 
 def _score(features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
@@ -242,8 +238,8 @@ class FindRewrites(beam.PTransform):
     """``(rank, (blocking keys, sentences))`` of records that are not copies (see :func:`sentence_sets`) ->
     ``(rewrite rank, (source rank, score))`` for every paraphrase.
 
-    Blocks (shared salient words) -> candidate pairs -> alignment score -> pairs above the
-    threshold -> connected components -> each member points to its component's canonical record.
+    Blocks (shared salient words) -> pairs whose alignment score reaches the threshold -> connected
+    components -> each member points to its component's canonical record.
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
@@ -254,17 +250,13 @@ class FindRewrites(beam.PTransform):
     def expand(self, features):
         settings = self._settings
         score = partial(_score, settings=settings)
+        verify = partial(_verify_rewrite, settings=settings)
         if is_windowed(features):  # streaming: rewrites of records from earlier windows too (see RelateAcrossWindows)
             return (features
                     | "BlockKeys" >> beam.FlatMap(_blocks, True)
-                    | "Related" >> RelateAcrossWindows("rewrites", partial(_verify_rewrite, settings=settings), score,
+                    | "Related" >> RelateAcrossWindows("rewrites", verify, score,
                                                        settings["max_block_neighbours"], self._ttl))
-        candidates = (features
-                      | "BlockKeys" >> beam.FlatMap(_blocks, False)
-                      | "CandidatePairs" >> VerifiedPairs(_first_block, settings["max_block_neighbours"])
-                      | "PairRanks" >> beam.Keys())
-        edges = ({"pairs": candidates, "features": features}
-                 | "ScoreCandidates" >> ScorePairs(score)
-                 | "AboveThreshold" >> beam.FlatMap(above_threshold, settings["threshold"]))
+        edges = ({"keys": features | "BlockKeys" >> beam.FlatMap(_blocks, False), "features": features}
+                 | "RewritePairs" >> BlockedPairs(verify, settings["max_block_neighbours"]))
         members = edges | "Clusters" >> Components()
         return {"pairs": members, "features": features} | "ScoreToCanonical" >> ScorePairs(score)

@@ -131,7 +131,7 @@ class FindStories(beam.PTransform):
         linked_pairs = (exact[DISTINCT]
                         | "BlockKeys" >> beam.FlatMap(_story_blocks)
                         | "CandidatePairs" >> VerifiedPairs(partial(_verify, settings=settings),
-                                                            settings["max_block_neighbours"], spanning=True))
+                                                            settings["max_block_neighbours"]))
         return ((exact.edges, linked_pairs)
                 | "AllEdges" >> beam.Flatten()
                 | "Clusters" >> Components()
