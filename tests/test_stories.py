@@ -5,7 +5,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.document import Document
 from transforms.rewrites import text_terms
-from transforms.stories import cosine, day, linked, story_features, story_vector, within_window
+from transforms.stories import cosine, day, linked, pack_vector, story_features, story_vector, within_window
 
 SETTINGS = {"entity_labels": ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC"], "entity_weight": 1.0,
             "terms": 40, "block_keys": 8, "threshold": 0.5, "window_days": 3, "max_block_neighbours": 50}
@@ -78,6 +78,28 @@ def test_stories_linked_same_event_not_unrelated(first, second, same_story):
     a = _features(_doc("a", seed(first), "2023-05-24"))
     b = _features(_doc("b", seed(second) if second.isdigit() else second, "2023-05-24"))
     assert (linked(a, b, SETTINGS) is not None) == same_story
+
+
+def _plain_cosine(a, b) -> float:
+    other = dict(b)
+    return sum(weight * other.get(term, 0.0) for term, weight in a)
+
+
+@pytest.mark.parametrize("first, second", [("000", "002"), ("001", "004"), ("003", UNRELATED)])
+def test_stories_packed_vectors_keep_the_cosine_of_their_terms(first, second):
+    a, b = (_doc(name, seed(text) if text.isdigit() else text) for name, text in (("a", first), ("b", second)))
+    vector_a, vector_b = (story_vector(doc, text_terms(doc)[1], SETTINGS) for doc in (a, b))
+    packed_a, packed_b = pack_vector(vector_a), pack_vector(vector_b)
+    assert len(packed_a) == 8 * len(vector_a)
+    assert cosine(packed_a, packed_b) == pytest.approx(_plain_cosine(vector_a, vector_b), abs=1e-4)
+    assert cosine(packed_a, packed_a) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_stories_packed_vector_adds_the_weights_of_terms_with_one_hash():
+    # "plumless" and "buckeroo" have the same CRC-32: one entry, holding both weights.
+    packed = pack_vector((("buckeroo", 0.6), ("plumless", 0.8)))
+    assert len(packed) == 8
+    assert cosine(packed, pack_vector((("plumless", 1.0),))) == pytest.approx(1.4, abs=1e-4)
 
 
 def test_stories_linked_needs_dates_within_window():

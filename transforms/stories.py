@@ -14,11 +14,13 @@ that links to nothing is a story of its own.
 from __future__ import annotations
 
 import math
+import zlib
 from datetime import date
 from functools import partial
 from typing import Any, Iterator, Mapping
 
 import apache_beam as beam
+import numpy as np
 
 from transforms.dedup import (DISTINCT, Components, JoinIdentical, Rank, RelateAcrossWindows, Relation, VerifiedPairs,
                               first_shared_key, relation_ttl_seconds)
@@ -27,8 +29,8 @@ from transforms.rewrites import rarities
 from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
-# (blocking keys, unit-length weighted terms sorted by term, ordinal day or None)
-StoryFeatures = tuple[tuple[str, ...], Vector, int | None]
+# (blocking keys, the unit-length vector packed by pack_vector, ordinal day or None)
+StoryFeatures = tuple[tuple[str, ...], bytes, int | None]
 
 
 def day(published: str | None) -> int | None:
@@ -61,10 +63,35 @@ def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapp
     return tuple(sorted((term, weight / norm) for term, weight in weights.items() if weight > 0))
 
 
-def cosine(a: Vector, b: Vector) -> float:
-    """Cosine similarity of two unit vectors."""
-    other = dict(b)
-    return round(sum(weight * other.get(term, 0.0) for term, weight in a), 4)
+def pack_vector(vector: Vector) -> bytes:
+    """A vector as its terms' 32-bit CRC hashes (ascending) followed by their weights as 32-bit floats.
+
+    A record's features wait in every block of its terms (eight by default), and as ``(term, weight)``
+    tuples they were 915 bytes a block, 440 packed: the story blocks of 100,000 bench documents were
+    the relations' largest group. The cosine only needs to know which terms two records share; two
+    terms of one record with the same hash share one entry, their weights added, and two records'
+    different terms share a hash about once in 4 billion comparisons of a term.
+    """
+    hashes = np.fromiter((zlib.crc32(term.encode("utf-8")) for term, _ in vector), dtype=np.uint32,
+                         count=len(vector))
+    unique, slots = np.unique(hashes, return_inverse=True)
+    weights = np.zeros(len(unique))
+    np.add.at(weights, slots, [weight for _, weight in vector])
+    return unique.astype("<u4").tobytes() + weights.astype("<f4").tobytes()
+
+
+def _unpacked(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
+    count = len(packed) // 8
+    return (np.frombuffer(packed, dtype="<u4", count=count),
+            np.frombuffer(packed, dtype="<f4", count=count, offset=4 * count).astype(np.float64))
+
+
+def cosine(a: bytes, b: bytes) -> float:
+    """Cosine similarity of two packed unit vectors (see :func:`pack_vector`)."""
+    hashes_a, weights_a = _unpacked(a)
+    hashes_b, weights_b = _unpacked(b)
+    _, in_a, in_b = np.intersect1d(hashes_a, hashes_b, assume_unique=True, return_indices=True)
+    return round(float(np.dot(weights_a[in_a], weights_b[in_b])), 4)
 
 
 def within_window(day_a: int | None, day_b: int | None, window_days: int) -> bool:
@@ -73,11 +100,11 @@ def within_window(day_a: int | None, day_b: int | None, window_days: int) -> boo
 
 
 def story_features(doc: Document, salient: list[tuple[str, float]], settings: Mapping[str, Any]) -> StoryFeatures:
-    """Blocking keys (the heaviest terms), the vector and the day of one record."""
+    """Blocking keys (the heaviest terms), the packed vector and the day of one record."""
     vector = story_vector(doc, salient, settings)
     heaviest = sorted(vector, key=lambda item: (-item[1], item[0]))[:settings["block_keys"]]
-    # A tuple throughout: equal features are grouped as a key (see FindStories), on every runner.
-    return tuple(sorted(term for term, _ in heaviest)), vector, day(doc.published)
+    # Tuples and bytes throughout: equal features are grouped as a key (see FindStories), on every runner.
+    return tuple(sorted(term for term, _ in heaviest)), pack_vector(vector), day(doc.published)
 
 
 def linked(a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
