@@ -215,6 +215,14 @@ class VerifiedPairs(beam.PTransform):
                      | "PairWithinBlocks" >> beam.FlatMap(block_pairs, self._verify, self._window)))
 
 
+def block_entries(keys: Iterable[Hashable], doc_rank: Rank, features: Any,
+                  with_features: bool) -> Iterator[tuple[Hashable, Any]]:
+    """A record in each of its blocks: its rank and features (what :class:`VerifiedPairs` and the streaming
+    blocks pair), or its rank alone (:class:`BlockedPairs` sends the features later)."""
+    for key in keys:
+        yield key, ((doc_rank, features) if with_features else doc_rank)
+
+
 def shared_blocks(block: tuple[Hashable, Iterable[Rank]]) -> Iterator[tuple[Rank, Hashable]]:
     """A block's members as ``(rank, key)``, none when it has only one: a pair needs two."""
     key, ranks = block
@@ -325,8 +333,8 @@ def _score_second(element, score: Callable[[Any, Any], float]) -> Iterator[tuple
 class ScorePairs(beam.PTransform):
     """``{"pairs": (rank_a, rank_b), "features": (rank, feature)}`` -> ``(rank_a, (rank_b, score))``.
 
-    Two joins by rank bring both records' features to the pair, so features are never broadcast and
-    each travels twice, whatever the number of blocks its record is in.
+    Two joins by rank bring both records' features to each pair (a member and its cluster's canonical
+    record), so features are never broadcast.
     """
 
     def __init__(self, score: Callable[[Any, Any], float]) -> None:
@@ -782,11 +790,9 @@ class JoinIdentical(beam.PTransform):
 
 def _band_members(element: tuple[Rank, bytes], bands: int,
                   with_signature: bool) -> Iterator[tuple[tuple[int, bytes], Any]]:
-    """A record in each of its band blocks: its rank and signature (streaming, see RelateAcrossWindows)
-    or its rank alone (batch: the signature follows in BlockedPairs)."""
+    """A record in each of its band blocks, with its signature in streaming (see :func:`block_entries`)."""
     doc_rank, sig = element
-    for key in band_keys(sig, bands):
-        yield key, ((doc_rank, sig) if with_signature else doc_rank)
+    return block_entries(band_keys(sig, bands), doc_rank, sig, with_signature)
 
 
 DUPLICATES = Relation("duplicate_of", "duplicate_score")

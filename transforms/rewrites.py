@@ -24,8 +24,8 @@ import wordfreq
 from spacy.attrs import IDX, ORTH, SENT_START
 from spacy.tokens import Doc
 
-from transforms.dedup import (BlockedPairs, Components, Rank, RelateAcrossWindows, Relation, ScorePairs, first_shared_key,
-                              relation_ttl_seconds)
+from transforms.dedup import (BlockedPairs, Components, Rank, RelateAcrossWindows, Relation, ScorePairs, block_entries,
+                              first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.frequency import zipf_frequencies
 from transforms.stage import is_windowed
@@ -210,11 +210,10 @@ def rewrite_score(a: Sentences, b: Sentences, settings: Mapping[str, Any]) -> fl
 
 def _blocks(element: tuple[Rank, tuple[list[str], Sentences]],
             with_features: bool) -> Iterator[tuple[str, Any]]:
-    """A record in each of its blocks: its rank and features (streaming: a partner may be from an earlier
-    window, its features not in this one) or its rank alone (batch: the features follow in BlockedPairs)."""
+    """A record in each of its blocks, with its features in streaming (a partner may be from an earlier
+    window, its features not in this one; see :func:`transforms.dedup.block_entries`)."""
     doc_rank, features = element
-    for key in features[0]:
-        yield key, ((doc_rank, features) if with_features else doc_rank)
+    return block_entries(features[0], doc_rank, features, with_features)
 
 
 def _verify_rewrite(key: str, features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
