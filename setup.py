@@ -33,6 +33,7 @@ setup(
         "ftfy>=6.3",
         "wordfreq>=3.1",
         "datasketch>=1.6",
+        "cachetools>=5.3",
         "pyyaml>=6.0",
         "jsonschema>=4.20",
         "charset-normalizer>=3.3",

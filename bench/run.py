@@ -2,7 +2,8 @@
 
 Measures on a deterministic corpus (bench/corpus.py; never checked in):
   1. bare limit: a plain ``nlp.pipe`` loop over the records' clean texts, same components, one process;
-  2. newsbeam end to end on the local runner, one worker and two workers (multi_processing);
+  2. newsbeam end to end on the local runner, one worker and two workers (multi_processing), and one worker
+     tagging every text (``entities.reuse_texts=0``: no copy reuses the entities of its identical text);
   3. newsbeam with NER off (cleaning, repair, language, relations, I/O), in MB/s of raw text per core;
   4. peak resident memory of each, and how wall time grows with the corpus size.
 Prints a table and writes bench/results/bench.json. Ratios (newsbeam / bare loop) are the figures to quote,
@@ -111,14 +112,20 @@ def bench(sizes: list[int], ner_sizes: list[int]) -> dict:
         row["ner_off_1w"] = {**off, "mb_per_s_per_core": round(meta["bytes"] / 1e6 / off["wall_s"], 2)}
         if size in ner_sizes:
             one = _newsbeam(corpus, RESULTS / f"out-{size}-1w", 1, [])
+            every = _newsbeam(corpus, RESULTS / f"out-{size}-1w-every", 1, ["--set", "entities.reuse_texts=0"])
             two = _newsbeam(corpus, RESULTS / f"out-{size}-2w", 2, [])
             texts = _clean_texts(RESULTS / f"out-{size}-1w")
             bare = _bare_loop(texts, RESULTS / f"bare-{size}")
-            for name, figures in (("bare_nlp_pipe", bare), ("newsbeam_1w", one), ("newsbeam_2w", two)):
+            # The bare loop tags every text; newsbeam tags an identical text once per worker
+            # (entities.reuse_texts), so the ratios depend on how many texts are copies.
+            row["clean_texts"], row["distinct_clean_texts"] = len(texts), len(set(texts))
+            for name, figures in (("bare_nlp_pipe", bare), ("newsbeam_1w", one), ("newsbeam_2w", two),
+                                  ("newsbeam_1w_tag_every_text", every)):
                 figures["docs_per_s"] = round(size / figures["wall_s"], 2)
                 row[name] = figures
             row["ratio_1w_vs_bare"] = round(bare["wall_s"] / one["wall_s"], 3)
             row["ratio_2w_vs_bare"] = round(bare["wall_s"] / two["wall_s"], 3)
+            row["ratio_1w_tag_every_text_vs_bare"] = round(bare["wall_s"] / every["wall_s"], 3)
         results["sizes"][str(size)] = row
     ordered = sorted(sizes)
     for small, large in zip(ordered, ordered[1:]):
@@ -130,14 +137,16 @@ def bench(sizes: list[int], ner_sizes: list[int]) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = [f"{'docs':>7} {'raw MB':>7} {'run':<16} {'wall s':>8} {'docs/s':>8} {'peak MiB':>9} {'MB/s/core':>10}"]
+    lines = [f"{'docs':>7} {'raw MB':>7} {'run':<27} {'wall s':>8} {'docs/s':>8} {'peak MiB':>9} {'MB/s/core':>10}"]
     for size, row in results["sizes"].items():
-        for name in ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "ner_off_1w"):
+        for name in ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_text", "ner_off_1w"):
             if name in row:
                 f = row[name]
-                lines.append(f"{size:>7} {row['raw_mb']:>7} {name:<16} {f['wall_s']:>8} {f.get('docs_per_s', ''):>8} "
+                lines.append(f"{size:>7} {row['raw_mb']:>7} {name:<27} {f['wall_s']:>8} {f.get('docs_per_s', ''):>8} "
                              f"{f['peak_rss_mib']:>9} {f.get('mb_per_s_per_core', ''):>10}")
-        for key in ("ratio_1w_vs_bare", "ratio_2w_vs_bare"):
+        if "clean_texts" in row:
+            lines.append(f"{size:>7} clean texts = {row['clean_texts']}, distinct = {row['distinct_clean_texts']}")
+        for key in ("ratio_1w_vs_bare", "ratio_2w_vs_bare", "ratio_1w_tag_every_text_vs_bare"):
             if key in row:
                 lines.append(f"{size:>7} {key} = {row[key]}")
     for step, growth in results.get("growth", {}).items():

@@ -9,6 +9,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.ml.inference.base import PredictionResult
 from apache_beam.testing.util import assert_that, equal_to
+from cachetools import LRUCache
 
 from pipeline.config import load_config
 from tests.conftest import SEEDS, local_pipeline
@@ -180,6 +181,41 @@ def test_entities_handler_reads_only_its_languages_documents(language, languages
     assert [r.example for r in results] == batch
     assert [r.inference is not None for r in results] == [doc.text in model_reads for doc in batch]
     assert handler.get_num_bytes(batch) == sum(len(text) for text in model_reads)
+
+
+def test_entities_handler_tags_an_identical_text_once(nlp):
+    """A copy with the same clean text, in the batch or a later one, is not tagged again and gets the
+    spans tagging would give; with room for two texts, the least recently used is forgotten first."""
+    a, b, c = [path.read_text("utf-8") for path in sorted(SEEDS.glob("*.txt"))[:3]]
+
+    def batch(*texts):
+        return [with_language(Document.from_raw(f"copy-{i}.txt", text), "en") for i, text in enumerate(texts)]
+
+    reusing = entities.SpacyNerHandler(MODEL, ["ner"], 8, 10**6, reuse=2)
+    model = _Recorder()
+    reusing.run_inference(batch(a, b, a), model)
+    reusing.run_inference(batch(b, c), model)     # b is known; c pushes out a, used least recently
+    reusing.run_inference(batch(a, c), model)
+    assert model.seen == [[a, b], [c], [a]]
+    every = entities.SpacyNerHandler(MODEL, ["ner"], 8, 10**6)
+    model = _Recorder()
+    every.run_inference(batch(a, b, a), model)
+    assert model.seen == [[a, b, a]]
+
+    reusing = entities.SpacyNerHandler(MODEL, ["ner"], 8, 10**6, reuse=2)
+    found = [r.inference for r in reusing.run_inference(batch(a, b, a), nlp) + reusing.run_inference(batch(b), nlp)]
+    assert found == find_spans(nlp, [a, b, a, b]) and all(found)
+
+
+def test_entities_reuse_keeps_no_failure(config):
+    """A copy in the same batch shares its text's failure, but the failure is not remembered: a later
+    batch tries the text again."""
+    model = config["entities"]["models"]["en"]
+    small = load_pipeline(model["name"], model["components"], max_chars=200)
+    known = LRUCache(maxsize=8)
+    found = entities.find_spans_reusing(small, [ENGLISH[:100], "x " * 200, "x " * 200], known)
+    assert isinstance(found[1], ValueError) and found[2] is found[1]
+    assert list(known.values()) == [found[0]]
 
 
 def test_entities_alias_patterns_add_only_missed_names(config):

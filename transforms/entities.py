@@ -8,6 +8,8 @@ listener on the shared ``tok2vec``), but its transition system never lets an ent
 boundary, so it needs boundaries: spaCy's rule-based ``sentencizer`` gives them at a fraction of the
 parser's cost (NER takes ~0.6x the CPU time of ``tok2vec, parser, ner``), and on the seeds and the NER
 gold of ``bench/ner.py`` the entities are the full pipeline's (``tests/test_entities.py`` checks it).
+A text identical to one the worker tagged recently, as a syndicated copy often is once cleaned, takes
+that text's entities instead of being tagged again (``entities.reuse_texts``; :func:`find_spans_reusing`).
 
 Each configured language's model is one RunInference step, and the steps follow one another: a step
 tags the documents in its language and passes the others through. Documents in a language with no
@@ -30,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import apache_beam as beam
 import orjson
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
+from cachetools import LRUCache
 
 from transforms.document import Document, Rejection
 from transforms.stage import DOCS, REJECTED
@@ -91,15 +94,39 @@ def load_pipeline(name: str, components: Sequence[str], max_chars: int,
     return nlp
 
 
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def find_spans_reusing(nlp: Any, texts: Sequence[str], known: LRUCache) -> list[list[Span] | Exception]:
+    """:func:`find_spans`, but a text met before (in ``known``, or earlier in ``texts``) is not tagged again.
+
+    A feed carries one wire story many times over, and after cleaning the copies' texts are often
+    identical; their entities are the same, since the pipeline reads nothing but the text. ``known``
+    maps a text's 128-bit digest to its spans and keeps the most recently used; failures are not kept.
+    """
+    keys = [_text_key(text) for text in texts]
+    # Read what is known before adding to it: adding may evict an entry this batch needs.
+    spans = {key: known[key] for key in keys if key in known}
+    unseen = {key: text for key, text in zip(keys, texts) if key not in spans}
+    for key, found in zip(unseen, find_spans(nlp, list(unseen.values()))):
+        spans[key] = found
+        if not isinstance(found, Exception):
+            known[key] = found
+    return [spans[key] for key in keys]
+
+
 class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
     """RunInference model handler: a batch of Documents in, one PredictionResult per Document out.
 
     ``inference`` is the document's list of spans, or the exception spaCy raised on it, or None for a
-    document not in ``language`` (None: every document is), which the model does not see.
+    document not in ``language`` (None: every document is), which the model does not see. ``reuse``:
+    how many distinct texts' spans each worker remembers, so that an identical text is tagged once
+    (see :func:`find_spans_reusing`; 0: every text is tagged).
     """
 
     def __init__(self, model_name: str, components: Sequence[str], batch_size: int, max_chars: int,
-                 patterns: Sequence[Mapping[str, str]] = (), language: str | None = None) -> None:
+                 patterns: Sequence[Mapping[str, str]] = (), language: str | None = None, reuse: int = 0) -> None:
         # Fixed-size batches: a batch pipeline gains nothing from BatchElements' small first batches.
         super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
         self._model_name = model_name
@@ -107,6 +134,8 @@ class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
         self._max_chars = max_chars
         self._patterns = tuple(patterns)
         self._language = language
+        # One per RunInference DoFn instance (each unpickles its own handler), so one thread uses it.
+        self._known = LRUCache(maxsize=reuse) if reuse else None
 
     def _tags(self, doc: Document) -> bool:
         return self._language is None or doc.language == self._language
@@ -117,7 +146,8 @@ class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
     def run_inference(self, batch: Sequence[Document], model: Any,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
         tagged = [self._tags(doc) for doc in batch]
-        found = iter(find_spans(model, [doc.text for doc, tags in zip(batch, tagged) if tags]))
+        texts = [doc.text for doc, tags in zip(batch, tagged) if tags]
+        found = iter(find_spans(model, texts) if self._known is None else find_spans_reusing(model, texts, self._known))
         return [PredictionResult(doc, next(found) if tags else None, self._model_name)
                 for doc, tags in zip(batch, tagged)]
 
@@ -192,7 +222,8 @@ class TagEntities(beam.PTransform):
             model = settings["models"][language]
             patterns = self._patterns if language in settings["alias_patterns"] else []
             handler = SpacyNerHandler(model["name"], model["components"], settings["batch_size"],
-                                      settings["max_chars"], patterns, language).with_postprocess_fn(
+                                      settings["max_chars"], patterns, language,
+                                      settings["reuse_texts"]).with_postprocess_fn(
                 functools.partial(attach_entities, labels))
             docs, dlq = docs | f"Ner[{language}]" >> RunInference(
                 handler, model_identifier=model_tag(model, settings["max_chars"], patterns)).with_exception_handling()
