@@ -40,9 +40,10 @@ def local_pipeline() -> TestPipeline:
     return TestPipeline(runner=make_runner(options), options=options)
 
 
-def relate(p: beam.Pipeline, docs: list, **sections: dict) -> beam.PCollection:
-    """``docs`` through the relation stages with the default config, ``sections`` replacing its sections."""
-    return p | "Docs" >> beam.Create(docs) | "Relate" >> RelateDocuments({**load_config(), **sections})
+def relate(p: beam.Pipeline, docs: list, hold: beam.PTransform | None = None, **sections: dict) -> beam.PCollection:
+    """``docs`` through the relation stages with the default config, ``sections`` replacing its sections
+    (``hold``: where a batch's documents wait, as ``RelateDocuments`` takes it)."""
+    return p | "Docs" >> beam.Create(docs) | "Relate" >> RelateDocuments({**load_config(), **sections}, hold)
 
 
 def read_outputs(directory: Path) -> dict:

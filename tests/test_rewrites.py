@@ -5,6 +5,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import rank
 from transforms.document import Document
+from transforms.spill import SpillDocuments
 from transforms.rewrites import (alignment, content_token, rarities, rewrite_score, salient_terms, sentence_sets,
                                  sentence_similarity, text_terms, tokenizer)
 
@@ -144,13 +145,17 @@ def test_rewrites_pipeline_points_each_paraphrase_to_the_earliest_version():
         assert_that(relate(p, docs, rewrites=SETTINGS) | beam.Map(_rewrite), equal_to(expected), label="rewrite_of")
 
 
-def test_rewrites_pipeline_skips_near_duplicate_copies():
+@pytest.mark.parametrize("held", [False, True], ids=["joined", "held-on-disk"])
+def test_rewrites_pipeline_skips_near_duplicate_copies(held, tmp_path):
+    """Streaming windows join the rewrite features with the copies; a batch holds them on disk (as the
+    documents) and filters them with the copies as a side input. Either way the copy is left out."""
     first = _doc("000", "2023-05-24")
     mirror = Document.from_raw("mirror/000.txt", seed("000"), published="2023-05-24")
     canonical, copy = sorted([first, mirror], key=rank)
     paraphrase = _doc("001", "2023-05-25")
+    hold = SpillDocuments(str(tmp_path)) if held else None
     with local_pipeline() as p:
-        out = relate(p, [first, mirror, paraphrase], rewrites=SETTINGS) | beam.Map(
+        out = relate(p, [first, mirror, paraphrase], hold, rewrites=SETTINGS) | beam.Map(
             lambda d: (d.id, d.duplicate_of, d.rewrite_of))
         assert_that(out, equal_to([(canonical.id, None, None), (copy.id, canonical.id, None),
                                    (paraphrase.id, None, canonical.id)]))

@@ -91,7 +91,10 @@ class SpillFiles(beam.PTransform):
 
 
 class SpillDocuments(SpillFiles):
-    """Documents -> the same documents, written to files under ``directory``, read back after a shuffle of the names."""
+    """Documents -> the same documents, written to files under ``directory``, read back after a shuffle of the names.
+
+    Any picklable elements can wait this way (the relations' rewrite features do).
+    """
 
     def expand(self, docs):
         return super().expand(docs) | "SpreadFiles" >> beam.Reshuffle() | "ReadFiles" >> beam.FlatMap(read_spilled)
