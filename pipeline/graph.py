@@ -83,12 +83,17 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
 
     records = docs | "StampProvenance" >> beam.Map(_stamp, provenance)
     all_rejected = rejected | "CollectRejected" >> beam.Flatten()
-    stats = ((read[DOCS] | "CountRead" >> beam.Map(read_stats),
-              read[REJECTED] | "CountReadRejected" >> beam.Map(read_stats),
-              records | "CountRecords" >> beam.Map(outcome_stats),
-              all_rejected | "CountRejected" >> beam.Map(outcome_stats))
-             | "FlattenCounters" >> beam.Flatten())
-    # Per window when streaming, where an empty window has no counters (a batch always has a line).
+    counted = {"Read": read[DOCS] | "CountRead" >> beam.Map(read_stats),
+               "ReadRejected": read[REJECTED] | "CountReadRejected" >> beam.Map(read_stats),
+               "Records": records | "CountRecords" >> beam.Map(outcome_stats),
+               "Rejected": all_rejected | "CountRejected" >> beam.Map(outcome_stats)}
+    # Each kind is summed where it is counted (Beam lifts a combine into the step before it), so only
+    # four partial sums meet: flattened first, a batch of 100,000 records held every record's counters
+    # in one buffer at the end of the run, its peak. Per window when streaming, where an empty window
+    # has no counters (a batch always has a line).
+    partial = [counts | f"Merge{kind}" >> per_window(beam.CombineGlobally(MergeCounters()), counts)
+               for kind, counts in counted.items()]
+    stats = partial | "FlattenCounters" >> beam.Flatten()
     counters = stats | "MergeCounters" >> per_window(beam.CombineGlobally(MergeCounters()), stats)
     outputs = {RECORDS: records, REJECTED_FILES: all_rejected, COUNTERS: counters}
     _ = outputs | "Write" >> WriteOutputs(output_dir, spill_dir)

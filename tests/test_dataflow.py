@@ -184,7 +184,8 @@ def test_dataflow_batch_graph_keeps_its_global_defaults():
     transforms = {t.unique_name: t for t in components.transforms.values()}
     assert "Read/MatchContinuously" not in transforms and "Read/WindowFiles" not in transforms
     defaults = {name.removesuffix("/InjectDefault") for name in transforms if name.endswith("/InjectDefault")}
-    assert defaults == {"MergeCounters", "ResolveNameVariants/AllCounts/AllCounts",
+    assert defaults == {"MergeCounters", "MergeRead", "MergeReadRejected", "MergeRecords", "MergeRejected",
+                        "ResolveNameVariants/AllCounts/AllCounts",
                         *(f"RelateDocuments/{relation}/Clusters/UnionFind"
                           for relation in ("FindDuplicates", "FindRewrites", "FindStories"))}
     global_bounded = (common_urns.global_windows.urn, beam_runner_api_pb2.IsBounded.BOUNDED)
