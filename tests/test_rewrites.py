@@ -5,9 +5,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import rank
 from transforms.document import Document
-from transforms.spill import SpillDocuments
 from transforms.rewrites import (alignment, content_token, rarities, rewrite_score, salient_terms, sentence_sets,
                                  sentence_similarity, text_terms, tokenizer)
+from transforms.spill import SpillDocuments
 
 SETTINGS = {"stem_prefix": 5, "min_sentence_terms": 3, "sentence_threshold": 0.25, "min_aligned_sentences": 3,
             "min_aligned_share": 0.5, "threshold": 0.22, "block_keys": 10, "max_block_neighbours": 50}

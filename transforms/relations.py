@@ -68,6 +68,7 @@ def _not_a_copy(element: tuple[Any, Mapping[str, list[Any]]]) -> Iterator[tuple[
 
 
 def _original(element: tuple[Any, Any], copies: Mapping[Any, Any]) -> bool:
+    """Whether a record's ``(rank, features)`` are not a copy's (the copies keyed by rank)."""
     return element[0] not in copies
 
 
@@ -77,7 +78,8 @@ class _SkipCopies(beam.PTransform):
 
     With ``hold`` (a batch) the features wait where the documents do (see :mod:`transforms.spill`),
     and the copies, ranks and scores of related records only, reach them as a side input; without it
-    (streaming windows) the two meet in a join by rank. At 100,000 bench records the features were
+    (streaming windows, or a batch whose documents wait where the runner keeps them) the two meet in a
+    join by rank. At 100,000 bench records the features were
     342 MiB grouped for that join, and held in memory from the features step until then.
     """
 
