@@ -8,7 +8,7 @@ written files are then per window.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -42,8 +42,8 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
     # (see transforms/spill.py). Streaming windows are small and wait where the runner keeps them.
     spill_dir = None if streaming else FileSystems.join(output_dir, ".spill")
 
-    def hold() -> beam.PTransform | None:
-        return None if spill_dir is None else SpillDocuments(spill_dir)
+    def hold(key: Callable[[Document], int] | None = None) -> beam.PTransform | None:
+        return None if spill_dir is None else SpillDocuments(spill_dir, key=key)
 
     read = root | "Read" >> ReadDocuments(input_pattern, config["read"], config["streaming"] if streaming else None,
                                           hold())
@@ -75,7 +75,7 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
     apply("RepairTypos", DocumentStage(REPAIR, build_repair, config, beam.pvalue.AsDict(names)))
     # Tagging: language, entities, canonical names.
     apply("DetectLanguage", DocumentStage(language.STAGE, language.build, config))
-    apply("TagEntities", entities.TagEntities(config))
+    apply("TagEntities", entities.TagEntities(config, hold(entities.same_text)))
     apply("CanonicalizeEntities", DocumentStage(canonical.STAGE, canonical.build, config))
     apply("ResolveNameVariants", canonical.ResolveVariants(config, hold()))
     # Relations: duplicates, rewrites, stories.

@@ -16,6 +16,7 @@ from tests.conftest import SEEDS, local_pipeline
 from transforms import entities
 from transforms.document import Document, Rejection
 from transforms.entities import attach_entities, dead_letters, find_spans, load_pipeline, skip_ner
+from transforms.spill import SpillDocuments
 from transforms.stage import DOCS, REJECTED
 from transforms.textmap import Edit
 
@@ -216,6 +217,25 @@ def test_entities_reuse_keeps_no_failure(config):
     found = entities.find_spans_reusing(small, [ENGLISH[:100], "x " * 200, "x " * 200], known)
     assert isinstance(found[1], ValueError) and found[2] is found[1]
     assert list(known.values()) == [found[0]]
+
+
+@pytest.mark.parametrize("reuse", [4096, 0])
+def test_entities_group_identical_texts_before_tagging_when_reusing(config, tmp_path, reuse):
+    """Reusing texts, the documents wait on disk in parts by text first (so one worker meets every copy),
+    and come out tagged as without it; tagging every text, they do not wait."""
+    settings = copy.deepcopy(config)
+    settings["entities"]["reuse_texts"] = reuse
+    docs = [with_language(Document.from_raw(name, text), code)
+            for name, text, code in (("a.txt", ENGLISH, "en"), ("copy.txt", ENGLISH, "en"), ("de.txt", GERMAN, "de"))]
+    assert entities.same_text(docs[0]) == entities.same_text(docs[1]) != entities.same_text(docs[2])
+    spill = tmp_path / "spill"
+    with local_pipeline() as p:
+        out = p | beam.Create(docs) | entities.TagEntities(settings, SpillDocuments(str(spill), key=entities.same_text))
+        assert_that(out[DOCS] | beam.Map(lambda d: (d.source, d.ner, len(d.entities) > 3)),
+                    equal_to([("a.txt", MODEL, True), ("copy.txt", MODEL, True),
+                              ("de.txt", "skipped:language=de", False)]), label="tagged")
+    written = sorted(path.name for path in spill.iterdir()) if spill.exists() else []
+    assert bool(written) == bool(reuse)
 
 
 def test_entities_alias_patterns_add_only_missed_names(config):

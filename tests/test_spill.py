@@ -5,7 +5,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline
 from transforms.document import Document
-from transforms.spill import SpillDocuments, read_spilled
+from transforms.entities import same_text
+from transforms.spill import SpillDocuments, SpillFiles, read_parts, read_spilled
 from transforms.textmap import Edit
 
 
@@ -36,3 +37,23 @@ def test_spill_read_spilled_of_an_empty_file_is_empty(tmp_path: Path):
     empty = tmp_path / "empty.pickle"
     empty.write_bytes(b"")
     assert list(read_spilled(str(empty))) == []
+
+
+def test_spill_by_key_reads_each_part_as_one_group(tmp_path):
+    """A keyed spill: a file holds one part's documents, and a part's files are read back together."""
+    docs = _seed_docs()
+    # Another outlet's file with a seed's text: in the seed's part, so read by the same worker.
+    docs.append(Document.from_raw("copy.txt", docs[2].text))
+    parts, key = 3, same_text
+    spill = tmp_path / "spill"
+    expected: dict[int, list[str]] = {}
+    for doc in docs:
+        expected.setdefault(key(doc) % parts, []).append(doc.id)
+    with local_pipeline() as p:
+        groups = (p | beam.Create(docs) | SpillFiles(str(spill), chunk=2, key=key, parts=parts)
+                  | beam.GroupByKey() | beam.Map(lambda part: (part[0], sorted(d.id for d in read_parts(part)))))
+        assert_that(groups, equal_to([(part, sorted(ids)) for part, ids in expected.items()]), label="parts")
+        back = p | "Again" >> beam.Create(docs) | SpillDocuments(str(tmp_path / "again"), key=key) | beam.Map(_state)
+        assert_that(back, equal_to([_state(doc) for doc in docs]), label="documents")
+    for path in spill.iterdir():
+        assert len({key(doc) % parts for doc in read_spilled(str(path))}) == 1, path

@@ -10,6 +10,8 @@ parser's cost (NER takes ~0.6x the CPU time of ``tok2vec, parser, ner``), and on
 gold of ``bench/ner.py`` the entities are the full pipeline's (``tests/test_entities.py`` checks it).
 A text identical to one the worker tagged recently, as a syndicated copy often is once cleaned, takes
 that text's entities instead of being tagged again (``entities.reuse_texts``; :func:`find_spans_reusing`).
+In a batch, the documents first wait on disk in parts by text (:func:`same_text`), so that identical
+texts reach one worker, one after another, however many workers share the tagging.
 
 Each configured language's model is one RunInference step, and the steps follow one another: a step
 tags the documents in its language and passes the others through. Documents in a language with no
@@ -96,6 +98,11 @@ def load_pipeline(name: str, components: Sequence[str], max_chars: int,
 
 def _text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def same_text(doc: Document) -> int:
+    """A number that is the same for documents with the same text: where to send them to be tagged."""
+    return int.from_bytes(_text_key(doc.text)[:8], "little")
 
 
 def find_spans_reusing(nlp: Any, texts: Sequence[str], known: LRUCache) -> list[list[Span] | Exception]:
@@ -208,14 +215,21 @@ def dead_letters(failure: tuple[Any, Any]) -> list[Rejection]:
 class TagEntities(beam.PTransform):
     """Documents through each configured language's spaCy pipeline via RunInference; ``[DOCS]``/``[REJECTED]``."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], group: beam.PTransform | None = None) -> None:
+        """``group``: where a batch's documents wait to be grouped by :func:`same_text` before tagging
+        (a keyed :class:`transforms.spill.SpillDocuments`); used when texts are reused."""
         super().__init__()
         self._settings = config[STAGE]
         self._patterns = alias_patterns(config["files"][self._settings["canonical"]["aliases_file"]]["aliases"])
+        self._group = group
 
     def expand(self, docs):
         settings = self._settings
         languages = sorted(settings["models"]) if settings["enabled"] else []
+        if languages and settings["reuse_texts"] and self._group is not None:
+            # Each worker remembers the texts it tagged: without this, every worker would meet (and tag)
+            # its own share of a story's identical copies.
+            docs = docs | "GroupIdenticalTexts" >> self._group
         labels = frozenset(settings["labels"])
         rejected = []
         for language in languages:

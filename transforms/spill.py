@@ -7,8 +7,10 @@ holds every document in memory until it is ready (and again at every shuffle of 
 the records meet the rejected entries before the one sink), so a run's memory grew with its size.
 Here the documents go to files in the run's staging folder, at most ``chunk`` per file, and only the
 files' names wait; the step after the barrier reads them back. The files are spread over the workers
-(a ``Reshuffle`` of names), which is also how one large input file is shared out. Distributed runners
-shuffle to disk anyway; there the cost is one write and one read of each document per barrier.
+(a ``Reshuffle`` of names), which is also how one large input file is shared out. A keyed spill sends
+the documents of one key to one worker instead (NER waits this way, so that the copies of a text meet).
+Distributed runners shuffle to disk anyway; there the cost is one write and one read of each document
+per barrier.
 Written by hand because Beam has no disk-backed barrier for the local runner.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -29,41 +31,52 @@ from transforms.document import Document
 # alone on 1,000 documents (65 against 45 CPU seconds); with 50 the two were within 2%. A run of
 # 100,000 documents writes about 2,000 files per barrier, a few hundred kB each.
 CHUNK = 50
+# Parts of a keyed spill (see SpillDocuments): enough to share out evenly among the local runner's
+# workers (each takes whole parts, in turn), few enough that a bundle's files are not mostly tiny.
+PARTS = 64
 _LENGTH = 8  # bytes of the little-endian length before each pickled document
 
 
 class _SpillFn(beam.DoFn):
-    """Documents -> the names of the files holding them (batch only: the names are in the global window)."""
+    """Documents -> the names of the files holding them (batch only: the names are in the global window).
 
-    def __init__(self, directory: str, chunk: int) -> None:
+    With ``key`` (a document -> int), a document goes to the file of its part (``key % parts``) and
+    each name comes out as ``(part, name)``.
+    """
+
+    def __init__(self, directory: str, chunk: int, key: Callable[[Document], int] | None = None,
+                 parts: int = 1) -> None:
         self._directory = directory
         self._chunk = chunk
+        self._key = key
+        self._parts = parts
 
     def start_bundle(self) -> None:
-        self._handle = None
-        self._path = ""
-        self._count = 0
+        self._open: dict[int, tuple[str, Any]] = {}  # part -> (path, handle)
+        self._counts: dict[int, int] = {}
 
-    def process(self, doc: Document) -> Iterator[str]:
-        if self._handle is None:
+    def process(self, doc: Document) -> Iterator[Any]:
+        part = self._key(doc) % self._parts if self._key is not None else 0
+        if part not in self._open:
             # A random name: a retried bundle writes a new file, and only names emitted are read.
-            self._path = FileSystems.join(self._directory, f"{uuid.uuid4().hex}.pickle")
-            self._handle = FileSystems.create(self._path)
+            path = FileSystems.join(self._directory, f"{uuid.uuid4().hex}.pickle")
+            self._open[part], self._counts[part] = (path, FileSystems.create(path)), 0
         data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
-        self._handle.write(len(data).to_bytes(_LENGTH, "little"))
-        self._handle.write(data)
-        self._count += 1
-        if self._count == self._chunk:
-            yield self._close()
+        handle = self._open[part][1]
+        handle.write(len(data).to_bytes(_LENGTH, "little"))
+        handle.write(data)
+        self._counts[part] += 1
+        if self._counts[part] == self._chunk:
+            yield self._close(part)
 
     def finish_bundle(self):
-        if self._handle is not None:
-            yield GlobalWindows.windowed_value(self._close())
+        for part in sorted(self._open):
+            yield GlobalWindows.windowed_value(self._close(part))
 
-    def _close(self) -> str:
-        self._handle.close()
-        path, self._handle, self._count = self._path, None, 0
-        return path
+    def _close(self, part: int) -> Any:
+        path, handle = self._open.pop(part)
+        handle.close()
+        return (part, path) if self._key is not None else path
 
 
 def read_spilled(path: str) -> Iterator[Document]:
@@ -78,23 +91,40 @@ def read_spilled(path: str) -> Iterator[Document]:
         position += size
 
 
-class SpillFiles(beam.PTransform):
-    """Documents -> the names of files under ``directory`` holding them (:func:`read_spilled` reads one)."""
+def read_parts(part: tuple[int, Iterable[str]]) -> Iterator[Document]:
+    """The documents of one part's files (a keyed spill's group), file by file."""
+    for path in sorted(part[1]):
+        yield from read_spilled(path)
 
-    def __init__(self, directory: str, chunk: int = CHUNK) -> None:
+
+class SpillFiles(beam.PTransform):
+    """Documents -> the names of files under ``directory`` holding them (:func:`read_spilled` reads one).
+
+    With ``key``, ``(part, name)`` pairs: the documents of a file all have the same ``key % parts``.
+    """
+
+    def __init__(self, directory: str, chunk: int = CHUNK, key: Callable[[Document], int] | None = None,
+                 parts: int = PARTS) -> None:
         super().__init__()
         self._directory = directory
         self._chunk = chunk
+        self._key = key
+        self._parts = parts
 
     def expand(self, docs):
-        return docs | "WriteFiles" >> beam.ParDo(_SpillFn(self._directory, self._chunk))
+        return docs | "WriteFiles" >> beam.ParDo(_SpillFn(self._directory, self._chunk, self._key, self._parts))
 
 
 class SpillDocuments(SpillFiles):
     """Documents -> the same documents, written to files under ``directory``, read back after a shuffle of the names.
 
-    Any picklable elements can wait this way (the relations' rewrite features do).
+    Any picklable elements can wait this way (the relations' rewrite features do). With ``key``, the
+    documents of one part (``key % parts``) are read back by one worker, one part after another:
+    documents with the same key (entities: the same text) meet in one worker, next to one another.
     """
 
     def expand(self, docs):
-        return super().expand(docs) | "SpreadFiles" >> beam.Reshuffle() | "ReadFiles" >> beam.FlatMap(read_spilled)
+        names = super().expand(docs)
+        if self._key is None:
+            return names | "SpreadFiles" >> beam.Reshuffle() | "ReadFiles" >> beam.FlatMap(read_spilled)
+        return names | "GroupParts" >> beam.GroupByKey() | "ReadParts" >> beam.FlatMap(read_parts)
