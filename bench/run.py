@@ -7,9 +7,11 @@ Measures on a deterministic corpus (bench/corpus.py; never checked in):
   3. newsbeam with NER off (cleaning, repair, language, relations, I/O), in MB/s of raw text per core;
   4. peak resident memory of each, and how wall time grows with the corpus size.
 Prints a table and writes bench/results/bench.json. Ratios (newsbeam / bare loop) are the figures to quote,
-since absolute times vary between machines. Timing lives here, never in tests.
+since absolute times vary between machines; with ``--repeat N`` the NER runs go N times in turn, and the
+figures are medians (a 2-worker run's time varies by up to a fifth between runs). Timing lives here, never
+in tests.
 
-    python bench/run.py --sizes 1000 10000 --ner-sizes 1000
+    python bench/run.py --sizes 1000 10000 --ner-sizes 1000 --repeat 3
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -98,8 +101,19 @@ def _bare_loop(texts: list[str], out: Path) -> dict[str, float]:
     return _run([sys.executable, "-c", code])
 
 
-def bench(sizes: list[int], ner_sizes: list[int]) -> dict:
-    results: dict = {"sizes": {}}
+RUNS = ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_text")
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median wall and CPU seconds and peak memory of repeated runs, and every run's wall seconds."""
+    return {"wall_s": round(statistics.median(run["wall_s"] for run in runs), 2),
+            "cpu_s": round(statistics.median(run["cpu_s"] for run in runs), 2),
+            "peak_rss_mib": round(statistics.median(run["peak_rss_mib"] for run in runs), 1),
+            "runs_wall_s": [run["wall_s"] for run in runs]}
+
+
+def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 1) -> dict:
+    results: dict = {"sizes": {}, "repeat": repeat}
     # One small untimed run first, so the first timed run does not pay for a cold disk cache and
     # bytecode compilation that later runs get for free.
     build(20, CORPUS / "warm-up")
@@ -111,21 +125,27 @@ def bench(sizes: list[int], ner_sizes: list[int]) -> dict:
         off = _newsbeam(corpus, RESULTS / f"out-{size}-ner-off", 1, NER_OFF)
         row["ner_off_1w"] = {**off, "mb_per_s_per_core": round(meta["bytes"] / 1e6 / off["wall_s"], 2)}
         if size in ner_sizes:
-            one = _newsbeam(corpus, RESULTS / f"out-{size}-1w", 1, [])
-            every = _newsbeam(corpus, RESULTS / f"out-{size}-1w-every", 1, ["--set", "entities.reuse_texts=0"])
-            two = _newsbeam(corpus, RESULTS / f"out-{size}-2w", 2, [])
-            texts = _clean_texts(RESULTS / f"out-{size}-1w")
-            bare = _bare_loop(texts, RESULTS / f"bare-{size}")
+            # Every run goes ``repeat`` times, in turn (1w, bare, 2w, every text, 1w, ...), the bare
+            # loop over the clean texts of the first 1w run; each ratio is the median of the rounds'
+            # ratios: paired, so a drift of the host's speed during the call moves both sides alike.
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in RUNS}
+            texts: list[str] = []
+            for _ in range(repeat):
+                runs["newsbeam_1w"].append(_newsbeam(corpus, RESULTS / f"out-{size}-1w", 1, []))
+                texts = texts or _clean_texts(RESULTS / f"out-{size}-1w")
+                runs["bare_nlp_pipe"].append(_bare_loop(texts, RESULTS / f"bare-{size}"))
+                runs["newsbeam_2w"].append(_newsbeam(corpus, RESULTS / f"out-{size}-2w", 2, []))
+                runs["newsbeam_1w_tag_every_text"].append(
+                    _newsbeam(corpus, RESULTS / f"out-{size}-1w-every", 1, ["--set", "entities.reuse_texts=0"]))
             # The bare loop tags every text; newsbeam tags an identical text once per worker
             # (entities.reuse_texts), so the ratios depend on how many texts are copies.
             row["clean_texts"], row["distinct_clean_texts"] = len(texts), len(set(texts))
-            for name, figures in (("bare_nlp_pipe", bare), ("newsbeam_1w", one), ("newsbeam_2w", two),
-                                  ("newsbeam_1w_tag_every_text", every)):
-                figures["docs_per_s"] = round(size / figures["wall_s"], 2)
-                row[name] = figures
-            row["ratio_1w_vs_bare"] = round(bare["wall_s"] / one["wall_s"], 3)
-            row["ratio_2w_vs_bare"] = round(bare["wall_s"] / two["wall_s"], 3)
-            row["ratio_1w_tag_every_text_vs_bare"] = round(bare["wall_s"] / every["wall_s"], 3)
+            for name, figures in runs.items():
+                row[name] = {**_median(figures), "docs_per_s": round(size / _median(figures)["wall_s"], 2)}
+            for name, key in (("newsbeam_1w", "ratio_1w_vs_bare"), ("newsbeam_2w", "ratio_2w_vs_bare"),
+                              ("newsbeam_1w_tag_every_text", "ratio_1w_tag_every_text_vs_bare")):
+                row[key] = round(statistics.median(bare["wall_s"] / run["wall_s"]
+                                                   for bare, run in zip(runs["bare_nlp_pipe"], runs[name])), 3)
         results["sizes"][str(size)] = row
     ordered = sorted(sizes)
     for small, large in zip(ordered, ordered[1:]):
@@ -149,6 +169,8 @@ def table(results: dict) -> str:
         for key in ("ratio_1w_vs_bare", "ratio_2w_vs_bare", "ratio_1w_tag_every_text_vs_bare"):
             if key in row:
                 lines.append(f"{size:>7} {key} = {row[key]}")
+    if results.get("repeat", 1) > 1:
+        lines.append(f"NER runs: medians of {results['repeat']} runs each, ratios paired by round")
     for step, growth in results.get("growth", {}).items():
         lines.append(f"growth {step}: {growth['documents_x']}x documents -> {growth['ner_off_wall_x']}x wall (NER off)")
     return "\n".join(lines)
@@ -159,9 +181,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--ner-sizes", type=int, nargs="*", default=[1000],
                         help="sizes also run with NER (the slow part) on one and two workers and the bare loop")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each NER command, in turn; figures are medians, ratios paired by round")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    results = bench(args.sizes, args.ner_sizes)
+    results = bench(args.sizes, args.ner_sizes, args.repeat)
     (RESULTS / "bench.json").write_text(json.dumps(results, indent=2))
     print(table(results))
     print(f"written {RESULTS / 'bench.json'}")
