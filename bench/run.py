@@ -7,9 +7,9 @@ Measures on a deterministic corpus (bench/corpus.py; never checked in):
   3. newsbeam with NER off (cleaning, repair, language, relations, I/O), in MB/s of raw text per core;
   4. peak resident memory of each, and how wall time grows with the corpus size.
 Prints a table and writes bench/results/bench.json. Ratios (newsbeam / bare loop) are the figures to quote,
-since absolute times vary between machines; with ``--repeat N`` the NER runs go N times in turn, and the
-figures are medians (a 2-worker run's time varies by up to a fifth between runs). Timing lives here, never
-in tests.
+since absolute times vary between machines. The NER runs go ``--repeat`` times in turn (3 by default), and
+the figures are medians: a 2-worker run's time varied by a fifth between runs of one command. Timing lives
+here, never in tests.
 
     python bench/run.py --sizes 1000 10000 --ner-sizes 1000 --repeat 3
 """
@@ -112,7 +112,7 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
             "runs_wall_s": [run["wall_s"] for run in runs]}
 
 
-def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 1) -> dict:
+def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
     results: dict = {"sizes": {}, "repeat": repeat}
     # One small untimed run first, so the first timed run does not pay for a cold disk cache and
     # bytecode compilation that later runs get for free.
@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--ner-sizes", type=int, nargs="*", default=[1000],
                         help="sizes also run with NER (the slow part) on one and two workers and the bare loop")
-    parser.add_argument("--repeat", type=int, default=1,
+    parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each NER command, in turn; figures are medians, ratios paired by round")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
