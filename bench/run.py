@@ -102,6 +102,9 @@ def _bare_loop(texts: list[str], out: Path) -> dict[str, float]:
 
 
 RUNS = ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_text")
+# Each newsbeam run with NER against the bare loop: run -> the row's ratio key.
+RATIOS = {"newsbeam_1w": "ratio_1w_vs_bare", "newsbeam_2w": "ratio_2w_vs_bare",
+          "newsbeam_1w_tag_every_text": "ratio_1w_tag_every_text_vs_bare"}
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -141,9 +144,9 @@ def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
             # (entities.reuse_texts), so the ratios depend on how many texts are copies.
             row["clean_texts"], row["distinct_clean_texts"] = len(texts), len(set(texts))
             for name, figures in runs.items():
-                row[name] = {**_median(figures), "docs_per_s": round(size / _median(figures)["wall_s"], 2)}
-            for name, key in (("newsbeam_1w", "ratio_1w_vs_bare"), ("newsbeam_2w", "ratio_2w_vs_bare"),
-                              ("newsbeam_1w_tag_every_text", "ratio_1w_tag_every_text_vs_bare")):
+                row[name] = _median(figures)
+                row[name]["docs_per_s"] = round(size / row[name]["wall_s"], 2)
+            for name, key in RATIOS.items():
                 row[key] = round(statistics.median(bare["wall_s"] / run["wall_s"]
                                                    for bare, run in zip(runs["bare_nlp_pipe"], runs[name])), 3)
         results["sizes"][str(size)] = row
@@ -159,14 +162,14 @@ def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
 def table(results: dict) -> str:
     lines = [f"{'docs':>7} {'raw MB':>7} {'run':<27} {'wall s':>8} {'docs/s':>8} {'peak MiB':>9} {'MB/s/core':>10}"]
     for size, row in results["sizes"].items():
-        for name in ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_text", "ner_off_1w"):
+        for name in (*RUNS, "ner_off_1w"):
             if name in row:
                 f = row[name]
                 lines.append(f"{size:>7} {row['raw_mb']:>7} {name:<27} {f['wall_s']:>8} {f.get('docs_per_s', ''):>8} "
                              f"{f['peak_rss_mib']:>9} {f.get('mb_per_s_per_core', ''):>10}")
         if "clean_texts" in row:
             lines.append(f"{size:>7} clean texts = {row['clean_texts']}, distinct = {row['distinct_clean_texts']}")
-        for key in ("ratio_1w_vs_bare", "ratio_2w_vs_bare", "ratio_1w_tag_every_text_vs_bare"):
+        for key in RATIOS.values():
             if key in row:
                 lines.append(f"{size:>7} {key} = {row[key]}")
     if results.get("repeat", 1) > 1:

@@ -10,8 +10,8 @@ parser's cost (NER takes ~0.6x the CPU time of ``tok2vec, parser, ner``), and on
 gold of ``bench/ner.py`` the entities are the full pipeline's (``tests/test_entities.py`` checks it).
 A text identical to one the worker tagged recently, as a syndicated copy often is once cleaned, takes
 that text's entities instead of being tagged again (``entities.reuse_texts``; :func:`find_spans_reusing`).
-In a batch, the documents first wait on disk in parts by text (:func:`same_text`), so that identical
-texts reach one worker, one after another, however many workers share the tagging.
+In a batch with reuse on, the documents first wait on disk in parts by text (:func:`same_text`), so
+that identical texts reach one worker, one after another, however many workers share the tagging.
 
 Each configured language's model is one RunInference step, and the steps follow one another: a step
 tags the documents in its language and passes the others through. Documents in a language with no

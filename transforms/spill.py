@@ -44,8 +44,7 @@ class _SpillFn(beam.DoFn):
     each name comes out as ``(part, name)``.
     """
 
-    def __init__(self, directory: str, chunk: int, key: Callable[[Document], int] | None = None,
-                 parts: int = 1) -> None:
+    def __init__(self, directory: str, chunk: int, key: Callable[[Document], int] | None, parts: int) -> None:
         self._directory = directory
         self._chunk = chunk
         self._key = key
