@@ -2,7 +2,7 @@
 
 Measures on a deterministic corpus (bench/corpus.py; never checked in):
   1. bare limit: a plain ``nlp.pipe`` loop over the records' clean texts, same components, one process;
-  2. newsbeam end to end on the local runner, one worker and two workers (multi_processing), and one worker
+  2. newsbeam end to end on the local runner, one worker and two workers (multi_processing), each also
      tagging every text (``entities.reuse_texts=0``: no copy reuses the entities of its identical text);
   3. newsbeam with NER off (cleaning, repair, language, relations, I/O), in MB/s of raw text per core;
   4. peak resident memory of each, and how wall time grows with the corpus size.
@@ -101,10 +101,13 @@ def _bare_loop(texts: list[str], out: Path) -> dict[str, float]:
     return _run([sys.executable, "-c", code])
 
 
-RUNS = ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_text")
+RUNS = ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_text", "newsbeam_2w_tag_every_text")
 # Each newsbeam run with NER against the bare loop: run -> the row's ratio key.
 RATIOS = {"newsbeam_1w": "ratio_1w_vs_bare", "newsbeam_2w": "ratio_2w_vs_bare",
-          "newsbeam_1w_tag_every_text": "ratio_1w_tag_every_text_vs_bare"}
+          "newsbeam_1w_tag_every_text": "ratio_1w_tag_every_text_vs_bare",
+          "newsbeam_2w_tag_every_text": "ratio_2w_tag_every_text_vs_bare"}
+# "Every text": no text's entities are reused (entities.reuse_texts=0), the figure for a feed without copies.
+EVERY_TEXT = ["--set", "entities.reuse_texts=0"]
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -128,7 +131,7 @@ def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
         off = _newsbeam(corpus, RESULTS / f"out-{size}-ner-off", 1, NER_OFF)
         row["ner_off_1w"] = {**off, "mb_per_s_per_core": round(meta["bytes"] / 1e6 / off["wall_s"], 2)}
         if size in ner_sizes:
-            # Every run goes ``repeat`` times, in turn (1w, bare, 2w, every text, 1w, ...), the bare
+            # Every run goes ``repeat`` times, in turn (1w, bare, 2w, every text on 1w and 2w, 1w, ...), the bare
             # loop over the clean texts of the first 1w run; each ratio is the median of the rounds'
             # ratios: paired, so a drift of the host's speed during the call moves both sides alike.
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in RUNS}
@@ -138,8 +141,9 @@ def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
                 texts = texts or _clean_texts(RESULTS / f"out-{size}-1w")
                 runs["bare_nlp_pipe"].append(_bare_loop(texts, RESULTS / f"bare-{size}"))
                 runs["newsbeam_2w"].append(_newsbeam(corpus, RESULTS / f"out-{size}-2w", 2, []))
-                runs["newsbeam_1w_tag_every_text"].append(
-                    _newsbeam(corpus, RESULTS / f"out-{size}-1w-every", 1, ["--set", "entities.reuse_texts=0"]))
+                for workers in (1, 2):
+                    runs[f"newsbeam_{workers}w_tag_every_text"].append(
+                        _newsbeam(corpus, RESULTS / f"out-{size}-{workers}w-every", workers, EVERY_TEXT))
             # The bare loop tags every text; newsbeam tags an identical text once per worker
             # (entities.reuse_texts), so the ratios depend on how many texts are copies.
             row["clean_texts"], row["distinct_clean_texts"] = len(texts), len(set(texts))
