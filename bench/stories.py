@@ -7,20 +7,24 @@ hand, and groups of pages on one topic whose pairs are neither right nor wrong (
 hearings of one impeachment inquiry, separate launches at one auto show). ``newsbeam run`` goes over
 the whole pages, as scraped, and every pair of records is scored: same ``story_id`` against same event,
 leaving out the pairs of a related group that are not one event. The pages carry no dates, so the
-time window plays no part. A script, not a test: it prints pairwise precision, recall and F1, then
+time window plays no part. The pages carry no headline field either; ``--url-titles`` gives each page
+the words of its URL's slug as its JSONL ``title`` ("jupiter moon europa water vapor confirmed"), as a
+feed with headlines would. A script, not a test: it prints pairwise precision, recall and F1, then
 the pairs merged wrongly and the pairs missed.
 
-    .venv/bin/python bench/stories.py [--set stories.threshold=0.4]
+    .venv/bin/python bench/stories.py [--url-titles] [--set stories.threshold=0.4]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import orjson
 import yaml
@@ -30,15 +34,32 @@ AEB = ROOT.parent / "shared" / "data" / "aeb"
 LABELS = ROOT / "bench" / "data" / "aeb_stories.yaml"
 
 
-def run_pipeline(overrides: list[str], work: Path) -> list[dict]:
-    """The records of ``newsbeam run`` over every AEB page (its id, whole-page text and URL)."""
+def slug_title(url: str | None) -> str | None:
+    """The words of the last segment of ``url``'s path that has three or more, leaving out ids and
+    file extensions ("/2019/11/20/emirates-inks-order-for-30-boeing-787-jets.html" -> "emirates inks
+    order for boeing jets"); None when no segment has."""
+    for segment in reversed(urlsplit(url or "").path.split("/")):
+        words = [word for word in re.split(r"[-_]+", re.sub(r"\.[a-z]+$", "", segment))
+                 if word.isalpha()]
+        if len(words) >= 3:
+            return " ".join(words)
+    return None
+
+
+def run_pipeline(overrides: list[str], work: Path, url_titles: bool = False) -> list[dict]:
+    """The records of ``newsbeam run`` over every AEB page (its id, whole-page text and URL, and with
+    ``url_titles`` its slug as title)."""
     pages = orjson.loads((AEB / "fullpage-text.json").read_bytes())["output"]
     gold = orjson.loads((AEB / "ground-truth.json").read_bytes())
     inputs = work / "input"
     inputs.mkdir(parents=True)
     with (inputs / "pages.jsonl").open("wb") as handle:
         for key in sorted(pages):
-            handle.write(orjson.dumps({"id": key, "text": pages[key]["articleBody"], "url": gold[key].get("url")}))
+            url = gold[key].get("url")
+            page = {"id": key, "text": pages[key]["articleBody"], "url": url}
+            if url_titles:
+                page["title"] = slug_title(url)
+            handle.write(orjson.dumps(page))
             handle.write(b"\n")
     command = [str(ROOT / ".venv" / "bin" / "newsbeam"), "run", "--input", str(inputs / "*.jsonl"),
                "--output", str(work / "output"), "--quiet", "--direct_num_workers=1",
@@ -76,10 +97,11 @@ def score(story: dict[str, str], events: dict[str, list[str]], related: dict[str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
+    parser.add_argument("--url-titles", action="store_true", help="each page's URL slug as its title")
     args = parser.parse_args(argv)
     labels = yaml.safe_load(LABELS.read_text("utf-8"))
     with tempfile.TemporaryDirectory() as work:
-        records = run_pipeline(args.overrides, Path(work))
+        records = run_pipeline(args.overrides, Path(work), args.url_titles)
     story = {record["id"]: record["story_id"] for record in records}
     titles = {record["id"]: (record["url"] or record["text"][:60]) for record in records}
     figures, wrong, missed = score(story, labels["events"], labels["related"])

@@ -341,20 +341,20 @@ def read_settings(path: str | None) -> dict[str, Any]:
     """The run's ``read`` settings: the defaults overlaid with ``path``'s, checked against their schema.
 
     Not ``load_config``: that also runs every stage's start checks (spaCy language classes, rule
-    packs), about 30 s on a busy machine, for the three settings that decoding needs.
+    packs), about 30 s on a busy machine, for the settings that decoding needs.
     """
     import json
 
     from jsonschema import Draft202012Validator
 
-    from pipeline.config import DEFAULT_CONFIG, SCHEMA_DIR, _read_yaml
+    from pipeline.config import DEFAULT_CONFIG, SCHEMA_DIR, _merge, _read_yaml
     from transforms.errors import ConfigError
 
     section = dict(_read_yaml(DEFAULT_CONFIG)["read"])
     if path is not None:
         user = _read_yaml(Path(path))
         if isinstance(user, dict) and isinstance(user.get("read"), dict):
-            section.update(user["read"])
+            section = _merge(section, user["read"])
     schema = json.loads((SCHEMA_DIR / "read.schema.json").read_text("utf-8"))
     errors = sorted(Draft202012Validator(schema).iter_errors(section), key=lambda e: list(map(str, e.path)))
     if errors:

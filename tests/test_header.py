@@ -61,6 +61,17 @@ def test_header_removes_repeats_of_the_title_and_of_the_page_title_headline():
     assert "Putin and Xi meet in Moscow, the first visit since the war began." in doc.text
 
 
+def test_header_keeps_a_title_from_jsonl_and_removes_its_copy_from_the_body():
+    doc = Document.from_raw("feed.jsonl:1", "Putin and Xi meet in Moscow\n\nKremlin talks\n\n" + BODY)
+    doc.title = "Putin and Xi meet in Moscow"
+    EXTRACT(doc)
+    # The headline printed again goes; the first line that is not the feed's title stays body.
+    assert doc.title == "Putin and Xi meet in Moscow"
+    assert [(r["kind"], r["rule"], r["text"]) for r in doc.removed] == [
+        ("title", "title_repeat", "Putin and Xi meet in Moscow")]
+    assert doc.text.lstrip().startswith("Kremlin talks\n\n")  # blank lines are the layout stage's
+
+
 @pytest.mark.parametrize("first, dateline, rest", [
     ("BEIJING, May 23 (Reuters) – Russia and China are set to sign pacts.", "BEIJING, May 23 (Reuters)",
      "Russia and China are set to sign pacts."),

@@ -5,13 +5,14 @@ import pytest
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
+from pipeline.report import read_settings
 from tests.conftest import local_pipeline
 from transforms.document import Document, Rejection
 from transforms.errors import Reject
 from transforms.read import ReadDocuments, decode, documents_from_bytes
 from transforms.stage import DOCS, REJECTED
 
-CONFIG = {"max_bytes": 1000, "jsonl_extensions": [".jsonl", ".jsonl.gz"], "legacy_max_chaos": 0.2}
+CONFIG = {**read_settings(None), "max_bytes": 1000, "jsonl_extensions": [".jsonl", ".jsonl.gz"]}
 NEWS = "Russia and China agreed to deepen investment in trade services, said the minister in Beijing."
 
 
@@ -59,6 +60,20 @@ def test_read_jsonl_gives_one_document_per_line_and_rejects_bad_lines():
     assert (items[1].source, items[1].reason) == ("feed.jsonl:2", "malformed_jsonl")
     assert (items[2].source, items[2].reason) == ("feed.jsonl:3", "missing_text")
     assert items[3].published == "2023-05-24" and items[3].source == "feed.jsonl:5"
+
+
+def test_read_jsonl_takes_each_field_under_its_configured_key():
+    # A news dump that names its fields its own way (body, headline, date, link, uid).
+    fields = {"text": "body", "id": "uid", "url": "link", "title": "headline", "published": "date"}
+    data = (b'{"uid": 7, "headline": "  Putin meets\\n Xi in Moscow ", "date": "2023-03-21",'
+            b' "link": "https://example.com/p", "body": "Putin and Xi met in Moscow on Tuesday."}\n'
+            b'{"text": "A body under the default key only.", "headline": ""}\n')
+    doc, missing = documents_from_bytes("dump.jsonl", data, {**CONFIG, "jsonl_fields": fields})
+    assert (doc.id, doc.title, doc.published, doc.url) == ("7", "Putin meets Xi in Moscow", "2023-03-21",
+                                                           "https://example.com/p")
+    assert doc.text == "Putin and Xi met in Moscow on Tuesday."
+    assert (missing.source, missing.reason, missing.detail) == (
+        "dump.jsonl:2", "missing_text", "field 'body' absent, empty or not a string")
 
 
 def test_read_normalises_crlf_and_lone_cr():

@@ -13,13 +13,14 @@ from apache_beam.io.filesystem import FileMetadata
 from apache_beam.io.fileio import ReadableFile
 from apache_beam.testing.util import assert_that, equal_to
 
+from pipeline.report import read_settings
 from tests.conftest import SEEDS, local_pipeline, read_outputs, run_cli
 from transforms.document import Document, Rejection
 from transforms.errors import REASONS
 from transforms.read import _ReadFn
 from transforms.stage import DOCS, REJECTED, DocumentStage
 
-READ_CONFIG = {"max_bytes": 5_000_000, "jsonl_extensions": [".jsonl"], "legacy_max_chaos": 0.2}
+READ_CONFIG = {**read_settings(None), "max_bytes": 5_000_000, "jsonl_extensions": [".jsonl"]}
 ONE_WORKER = ("--direct_num_workers=1", "--direct_running_mode=in_memory")
 NEWS = ("Le ministre a déclaré mercredi à Genève que les négociations reprendraient «dès que possible». "
         "Les délégations française et allemande ont salué l’accord, signé après trois jours de discussions.\n")

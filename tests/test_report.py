@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.report import (annotate, index_run, load_originals, page_name, pieces, place_entities,
-                             place_removed, place_repairs, write_report)
+                             place_removed, place_repairs, read_settings, write_report)
 from tests.conftest import ROOT, SEEDS, run_cli
 from transforms.document import Document, Rejection
 from transforms.summary import MergeCounters, nest, outcome_stats, read_stats
@@ -32,7 +32,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-READ_CONFIG = {"max_bytes": 5_000_000, "jsonl_extensions": [".jsonl"], "legacy_max_chaos": 0.2}
+READ_CONFIG = {**read_settings(None), "max_bytes": 5_000_000, "jsonl_extensions": [".jsonl"]}
 SEED_002 = next(SEEDS.glob("002_*.txt"))
 SEED_003 = next(SEEDS.glob("003_*.txt"))
 
@@ -460,9 +460,12 @@ def test_report_cli_writes_the_report_and_prints_its_path(tmp_path, capsys):
     ("captions:\n  max_words: 3\n", {"jsonl_extensions": [".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"]}),
     ("read:\n  max_bytes: 0\n", "read.max_bytes"),
     ("read:\n  jsonl_extensions: jsonl\n", "read.jsonl_extensions"),
+    # One field renamed: the others keep their defaults.
+    ("read:\n  jsonl_fields: {text: body}\n",
+     {"jsonl_fields": {"text": "body", "id": "id", "url": "url", "title": "title", "published": "published"}}),
+    ("read:\n  jsonl_fields: {text: ''}\n", "read.jsonl_fields.text"),
 ])
 def test_report_reads_the_runs_read_settings_from_its_config(tmp_path, overlay, expected):
-    from pipeline.report import read_settings
     from transforms.errors import ConfigError
 
     config = tmp_path / "run.yaml"

@@ -8,7 +8,8 @@ from transforms.rewrites import text_terms
 from transforms.stories import cosine, day, linked, pack_vector, story_features, story_vector, within_window
 
 SETTINGS = {"entity_labels": ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC"], "entity_weight": 1.0,
-            "terms": 40, "block_keys": 8, "threshold": 0.5, "window_days": 3, "max_block_neighbours": 50}
+            "terms": 40, "title_weight": 2.0, "block_keys": 8, "threshold": 0.5, "window_days": 3,
+            "max_block_neighbours": 50}
 UNRELATED = (
     "Gaming used to be so simple. We'd buy a game, sit down in front of a console or PC, grind our way to "
     "the end, then repeat. Now we spend money over and over on virtual perks. We play on phones and tablets "
@@ -65,6 +66,19 @@ def test_stories_vector_is_unit_length_and_boosts_canonical_entities():
     assert "@mikhail mishustin" in vector
     dated = _doc("b", seed("000"), entities=[{**entity, "label": "DATE"}])
     assert dict(story_vector(dated, text_terms(dated)[1], SETTINGS)).get("@mikhail mishustin") is None
+
+
+def test_stories_vector_weighs_the_title_words():
+    # The flood report's headline says what its body does not: a valley.
+    body = FLOODS
+    plain = dict(story_vector(_doc("a", body), text_terms(_doc("a", body))[1], SETTINGS))
+    titled_doc = _doc("a", body, title="Rain swamps the Po valley")
+    titled = dict(story_vector(titled_doc, text_terms(titled_doc)[1], SETTINGS))
+    assert "valley" not in plain and titled["valley"] > 0
+    # A word of both the title and the body weighs more, against a word of the body only, than in the body alone.
+    assert titled["rain"] / titled["imola"] > plain["rain"] / plain["imola"]
+    ignored = dict(story_vector(titled_doc, text_terms(titled_doc)[1], {**SETTINGS, "title_weight": 0.0}))
+    assert ignored == plain
 
 
 @pytest.mark.parametrize("first, second, same_story", [

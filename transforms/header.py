@@ -100,20 +100,24 @@ def _published(doc: Document, rules: HeaderRules, first: Line, found: list[Remov
 
 
 def _title(doc: Document, rules: HeaderRules, body: list[Line], found: list[Removal]) -> None:
-    """A short first line without final punctuation is the title; later copies of it go too."""
+    """The title a feed gave, or else a short first line without final punctuation; its copies in the
+    body go too."""
     if not body:
         return
-    first = body[0]
-    text = first.stripped
-    words = len(_WORD.findall(text))
-    if not 2 <= words <= rules.title_max_words or _FINAL_PUNCT.search(text):
-        return
-    if _first_match(rules.byline, text) or _first_match(rules.dateline, text):
-        return
-    doc.title = text
-    found.append(Removal(*content_span(first), "title", "title_line"))
-    title = _normalise(text)
-    for line in body[1:]:
+    rest = body
+    if doc.title is None:
+        first = body[0]
+        text = first.stripped
+        words = len(_WORD.findall(text))
+        if not 2 <= words <= rules.title_max_words or _FINAL_PUNCT.search(text):
+            return
+        if _first_match(rules.byline, text) or _first_match(rules.dateline, text):
+            return
+        doc.title = text
+        found.append(Removal(*content_span(first), "title", "title_line"))
+        rest = body[1:]
+    title = _normalise(doc.title)
+    for line in rest:
         candidate = _normalise(line.text)
         # Sites often print the headline again, or the page title is "Headline - Site name".
         if candidate and (candidate == title or (len(candidate.split()) >= rules.title_repeat_min_words

@@ -105,7 +105,7 @@ def is_jsonl(path: str, extensions: list[str]) -> bool:
 def documents_from_bytes(path: str, data: bytes, config: Mapping[str, Any]) -> Iterator[Document | Rejection]:
     """All documents (or rejections) in one file's bytes: one per file, or one per JSONL line."""
     if is_jsonl(path, config["jsonl_extensions"]):
-        yield from jsonl_documents(path, io.BytesIO(data), config["max_bytes"])
+        yield from jsonl_documents(path, io.BytesIO(data), config)
         return
     try:
         text, encoding = decode(data, config["legacy_max_chaos"])
@@ -115,11 +115,12 @@ def documents_from_bytes(path: str, data: bytes, config: Mapping[str, Any]) -> I
     yield Document.from_raw(path, _normalise_newlines(text), encoding)
 
 
-def jsonl_documents(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[Document | Rejection]:
-    """One document (or rejection) per line of a JSONL stream, read line by line.
+def jsonl_documents(path: str, handle: BinaryIO, config: Mapping[str, Any]) -> Iterator[Document | Rejection]:
+    """One document (or rejection) per line of a JSONL stream, read line by line (``read`` settings).
 
     ``max_bytes`` bounds each line, not the file: a feed of any size streams through one worker's
     memory a line at a time. JSON Lines is UTF-8 by definition, so each line is decoded as UTF-8."""
+    max_bytes, fields = config["max_bytes"], config["jsonl_fields"]
     for number, line in enumerate(_bounded_lines(handle, max_bytes), start=1):
         source = f"{path}:{number}"
         if line is None:
@@ -137,7 +138,7 @@ def jsonl_documents(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[Doc
         except UnicodeDecodeError as error:
             yield Rejection(source, STAGE, "undecodable", f"invalid UTF-8 ({error.reason}) at byte {error.start}")
             continue
-        yield _jsonl_document(source, text)
+        yield _jsonl_document(source, text, fields)
 
 
 def _bounded_lines(handle: BinaryIO, max_bytes: int) -> Iterator[bytes | None]:
@@ -156,23 +157,25 @@ def _bounded_lines(handle: BinaryIO, max_bytes: int) -> Iterator[bytes | None]:
         yield None
 
 
-def _jsonl_document(source: str, line: str) -> Document | Rejection:
+def _jsonl_document(source: str, line: str, fields: Mapping[str, str]) -> Document | Rejection:
+    """One JSONL object as a document, its fields found under the keys ``fields`` names (``read.jsonl_fields``)."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as error:
         return Rejection(source, STAGE, "malformed_jsonl", str(error)[:200])
     if not isinstance(obj, dict):
         return Rejection(source, STAGE, "malformed_jsonl", f"a JSON {type(obj).__name__}, not an object")
-    text = obj.get("text")
+    text = obj.get(fields["text"])
     if not isinstance(text, str) or not text.strip():
-        return Rejection(source, STAGE, "missing_text", "field 'text' absent, empty or not a string")
+        return Rejection(source, STAGE, "missing_text", f"field {fields['text']!r} absent, empty or not a string")
     doc = Document.from_raw(source, _normalise_newlines(text), "utf-8")
-    if obj.get("id") is not None:
-        doc.id = str(obj["id"])
-    if isinstance(obj.get("url"), str):
-        doc.url = obj["url"]
-    if isinstance(obj.get("published"), str):
-        doc.published = obj["published"]
+    if obj.get(fields["id"]) is not None:
+        doc.id = str(obj[fields["id"]])
+    # A feed's own metadata wins over what the header stage would find in the text (see transforms/header.py).
+    for name in ("url", "title", "published"):
+        value = obj.get(fields[name])
+        if isinstance(value, str) and value.strip():
+            setattr(doc, name, " ".join(value.split()))
     return doc
 
 
@@ -227,7 +230,7 @@ class _ReadFn(beam.DoFn):
                 # Streamed: read.max_bytes bounds each line, and the file may be of any size.
                 with readable.open(compression_type=kind) as raw, \
                         (gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else contextlib.nullcontext(raw)) as handle:
-                    yield from jsonl_documents(path, handle, max_bytes)
+                    yield from jsonl_documents(path, handle, self._config)
                 return
             if not gzipped and readable.metadata.size_in_bytes > max_bytes:
                 raise Reject("too_large", f"{readable.metadata.size_in_bytes} bytes > {max_bytes} (read.max_bytes)")

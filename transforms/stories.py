@@ -1,7 +1,7 @@
 """Stories: different articles about one event, labelled with a shared ``story_id``.
 
-Each record is described by a weighted vector of its canonical entities and salient words (term
-frequency times general-language rarity from wordfreq), and by its date. Two records are linked
+Each record is described by a weighted vector of its canonical entities, salient words (term
+frequency times general-language rarity from wordfreq) and title words, and by its date. Two records are linked
 when the cosine similarity of their vectors reaches the threshold and their dates lie within the
 time window (an undated record may link to any date); a story is a connected component of links.
 Candidate pairs share one of the records' top terms (blocking), never all pairs.
@@ -25,7 +25,7 @@ import numpy as np
 from transforms.dedup import (DISTINCT, Components, JoinIdentical, Rank, RelateAcrossWindows, Relation, VerifiedPairs,
                               block_entries, first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
-from transforms.rewrites import rarities
+from transforms.rewrites import rarities, salient_terms, tokenizer
 from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
@@ -44,8 +44,8 @@ def day(published: str | None) -> int | None:
 
 
 def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapping[str, Any]) -> Vector:
-    """Canonical entities (boosted) and the most salient words (``salient``: see
-    :func:`transforms.rewrites.text_terms`), weighted and scaled to unit length."""
+    """Canonical entities (boosted), the most salient words (``salient``: see
+    :func:`transforms.rewrites.text_terms`) and the title's words, weighted and scaled to unit length."""
     weights: dict[str, float] = {}
     labels = set(settings["entity_labels"])
     names = [(entity.get("canonical") or entity["text"]).casefold() for entity in doc.entities
@@ -57,10 +57,18 @@ def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapp
             (rare[word] for word in name.split()), default=0.0)
     for word, weight in salient[:settings["terms"]]:
         weights[word] = weights.get(word, 0.0) + weight
+    # The headline names the event in a few words; the header stage (or the feed) took it out of the text.
+    for word, weight in (title_terms(doc) if settings["title_weight"] else []):
+        weights[word] = weights.get(word, 0.0) + settings["title_weight"] * weight
     norm = math.sqrt(sum(weight * weight for weight in weights.values()))
     if not norm:
         return ()
     return tuple(sorted((term, weight / norm) for term, weight in weights.items() if weight > 0))
+
+
+def title_terms(doc: Document) -> list[tuple[str, float]]:
+    """The content words of the record's title, each weighted by its count times its rarity."""
+    return salient_terms(tokenizer(doc.language)(doc.title), doc.language) if doc.title else []
 
 
 def pack_vector(vector: Vector) -> bytes:
