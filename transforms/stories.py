@@ -1,9 +1,10 @@
 """Stories: different articles about one event, labelled with a shared ``story_id``.
 
 Each record is described by a weighted vector of its canonical entities, salient words (term
-frequency times general-language rarity from wordfreq) and title words, and by its date. Two records are linked
-when the cosine similarity of their vectors reaches the threshold and their dates lie within the
-time window (an undated record may link to any date); a story is a connected component of links.
+frequency times general-language rarity from wordfreq) and title words, and by its date. Two
+records are linked when the cosine similarity of their vectors reaches the threshold and their
+dates lie within the time window (an undated record may link to any date); a story is a connected
+component of links.
 Candidate pairs share one of the records' top terms (blocking), never all pairs.
 
 ``story_id`` is the id of the story's first record (earliest ``published``, then smallest id): the
