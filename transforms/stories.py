@@ -68,8 +68,9 @@ def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapp
 
 
 def title_terms(doc: Document) -> list[tuple[str, float]]:
-    """The content words of the record's title, each weighted by its count times its rarity."""
-    return salient_terms(tokenizer(doc.language)(doc.title), doc.language) if doc.title else []
+    """The content words of the record's title, each weighted by its count times its rarity (the
+    tokenizer alone: a title needs no sentence boundaries)."""
+    return salient_terms(tokenizer(doc.language).make_doc(doc.title), doc.language) if doc.title else []
 
 
 def pack_vector(vector: Vector) -> bytes:
