@@ -35,6 +35,7 @@ from pipeline.report import DEFAULT_DOCS, ReportError
 from pipeline.report import main as write_report
 from pipeline.runners import is_local, make_runner, overlay_args, register_runner_options
 from transforms.errors import ConfigError
+from transforms.shard import ShardOptions, shards_for
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _LOG = logging.getLogger("newsbeam")
@@ -54,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="run the pipeline once over the files matching --input",
         description="Run the pipeline once. Options not listed here are Beam pipeline options and pass "
                     "through to PipelineOptions (e.g. --runner, --direct_num_workers, --temp_location). "
-                    "Local runs default to --direct_num_workers=2 --direct_running_mode=multi_processing. "
+                    "Local runs default to --direct_num_workers=2 --direct_running_mode=multi_processing, "
+                    "or one worker in this process for an input under 2 MiB. "
                     "With --streaming on a streaming runner (Dataflow, Flink) the job polls --input every "
                     "streaming.poll_seconds and writes records, rejected entries and counters per window of "
                     "streaming.window_seconds into --output until cancelled; the local runners refuse "
@@ -113,8 +115,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 
-def _pipeline_options(beam_args: list[str]) -> PipelineOptions:
-    """Beam options from the arguments newsbeam does not know; local runs default to both cores."""
+# Below this much input a local run defaults to one worker in this process: two worker processes each
+# import Beam and spaCy and load the model again. Bench documents, NER on, one worker against two: at
+# 420 kB 17.1 s against 21.4 s, at 1.6 MB 24.5 s against 27.9 s, at 3.6 MB 36.1 s against 35.0 s.
+ONE_WORKER_BELOW = 2 * 2**20
+
+
+def _pipeline_options(beam_args: list[str], input_bytes: int | None = None) -> PipelineOptions:
+    """Beam options from the arguments newsbeam does not know, with defaults for an input of
+    ``input_bytes``: a local run uses both cores, or one worker for a small input, and the relations'
+    groups are split by the input's size (``--group_shards``, :func:`transforms.shard.shards_for`)."""
     register_runner_options(beam_args)
     options = PipelineOptions(beam_args)
     # Named on the command line, whatever the value (drop_default would also drop an explicit
@@ -123,14 +133,27 @@ def _pipeline_options(beam_args: list[str]) -> PipelineOptions:
     unknown = sorted(set(options.get_all_options(retain_unknown_options=True)) - set(options.get_all_options()))
     if unknown:
         raise UsageError(f"unknown option --{unknown[0]} (neither a newsbeam nor a Beam pipeline option)")
+    shard_options = options.view_as(ShardOptions)
+    if shard_options.group_shards is not None and shard_options.group_shards < 1:
+        raise UsageError(f"--group_shards must be 1 or more, not {shard_options.group_shards}")
+    if shard_options.group_shards is None and input_bytes is not None:
+        shard_options.group_shards = shards_for(input_bytes)
     if is_local(options):
-        defaults = {"direct_num_workers": 2, "direct_running_mode": "multi_processing",
-                    # Worker processes would otherwise log every bundle at INFO to the terminal.
-                    "default_sdk_harness_log_level": "ERROR"}
-        for name, value in defaults.items():
-            if name not in given:
-                setattr(options.view_as(DirectOptions if name.startswith("direct") else WorkerOptions), name, value)
+        direct = options.view_as(DirectOptions)
+        if "direct_num_workers" not in given:
+            direct.direct_num_workers = 1 if input_bytes is not None and input_bytes < ONE_WORKER_BELOW else 2
+        if "direct_running_mode" not in given:
+            direct.direct_running_mode = "in_memory" if direct.direct_num_workers == 1 else "multi_processing"
+        if "default_sdk_harness_log_level" not in given:
+            # Worker processes would otherwise log every bundle at INFO to the terminal.
+            options.view_as(WorkerOptions).default_sdk_harness_log_level = "ERROR"
     return options
+
+
+def _input_bytes(inputs: str | list[str]) -> int:
+    """The total size of the files ``inputs`` (a glob or exact paths) names."""
+    patterns = [inputs] if isinstance(inputs, str) else inputs
+    return sum(meta.size_in_bytes for result in FileSystems.match(patterns) for meta in result.metadata_list)
 
 
 def _check_input(pattern: str) -> None:
@@ -187,8 +210,12 @@ def _provenance(config: dict[str, Any]) -> dict[str, str]:
 
 
 def execute(inputs: str | list[str], output: str, label: str, config: dict[str, Any],
-            options: PipelineOptions, progress: bool = False) -> dict[str, Any]:
-    """One ordinary batch run over ``inputs`` (a glob or exact paths) into ``output``; returns the summary."""
+            beam_args: list[str], progress: bool = False) -> dict[str, Any]:
+    """One ordinary batch run over ``inputs`` (a glob or exact paths) into ``output``; returns the summary.
+
+    ``beam_args`` become the run's options, with defaults for the size of this batch's input.
+    """
+    options = _pipeline_options(beam_args, _input_bytes(inputs))
     if options.view_as(StandardOptions).streaming:
         raise UsageError("--streaming is only for `newsbeam run` on a streaming runner; these runs are batches")
     runner = _runner(options)
@@ -239,7 +266,8 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         pattern, output = manifest.partition_paths(args.input, args.output, args.date)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    options = _pipeline_options([*overlay_args(args.config), *beam_args])
+    beam_args = [*overlay_args(args.config), *beam_args]
+    options = _pipeline_options(beam_args)
     if options.view_as(StandardOptions).streaming:
         if args.incremental or args.date:
             raise UsageError("--streaming polls --input continuously; --incremental and --date are for batch runs")
@@ -250,7 +278,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     with manifest.output_lock(output):
         if args.incremental:
             batch = manifest.run_incremental(pattern, output, config_hash(config), None,
-                                             partial_execute(config, options, not args.quiet))
+                                             partial_execute(config, beam_args, not args.quiet))
             if batch is None:
                 print(f"newsbeam: ok: up to date, no new or changed files in {pattern!r} -> {output}")
                 return EXIT_OK
@@ -258,7 +286,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         else:
             # The files are listed once and read by exact path, so the manifest names exactly what was read.
             files = manifest.scan(pattern, manifest.load(output)["files"])
-            summary = execute(manifest.exact_patterns(files), output, pattern, config, options, not args.quiet)
+            summary = execute(manifest.exact_patterns(files), output, pattern, config, beam_args, not args.quiet)
             state = {"version": manifest.MANIFEST_VERSION, "files": {}}
             manifest.record(output, state, files, config_hash(config), ".")
             manifest.remove_orphans(output, state)  # a full run replaces earlier incremental batches too
@@ -268,9 +296,9 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     return EXIT_OK
 
 
-def partial_execute(config: dict[str, Any], options: PipelineOptions, progress: bool):
-    """``execute`` bound to one configuration and set of options, as manifest and watch call it."""
-    return lambda inputs, output, label: execute(inputs, output, label, config, options, progress)
+def partial_execute(config: dict[str, Any], beam_args: list[str], progress: bool):
+    """``execute`` bound to one configuration and Beam arguments, as manifest and watch call it."""
+    return lambda inputs, output, label: execute(inputs, output, label, config, beam_args, progress)
 
 
 def report(args: argparse.Namespace, extra: list[str]) -> int:

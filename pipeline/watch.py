@@ -61,12 +61,12 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
     digest = config_hash(config)
     # Batches run in this process by default: a terminal's Ctrl-C reaches the whole process group,
     # and worker processes would die mid-batch instead of letting the batch finish.
-    options = cli._pipeline_options(["--direct_num_workers=1", "--direct_running_mode=in_memory",
-                                     *overlay_args(args.config), *beam_args])
+    beam_args = ["--direct_num_workers=1", "--direct_running_mode=in_memory", *overlay_args(args.config), *beam_args]
+    cli._pipeline_options(beam_args)  # a bad option is a usage error before the first poll
     output = args.output.rstrip("/") or "/"
     if "://" not in output:
         os.makedirs(output, exist_ok=True)
-    execute = cli.partial_execute(config, options, not args.quiet)
+    execute = cli.partial_execute(config, beam_args, not args.quiet)
     stop = StopFlag()
     stop.install()
     batches = 0

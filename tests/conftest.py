@@ -34,9 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.property)
 
 
-def local_pipeline() -> TestPipeline:
-    """A TestPipeline on the in-process FnApiRunner (never the Prism download)."""
-    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+def local_pipeline(*flags: str) -> TestPipeline:
+    """A TestPipeline on the in-process FnApiRunner (never the Prism download), with Beam ``flags``."""
+    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory", *flags])
     return TestPipeline(runner=make_runner(options), options=options)
 
 
@@ -65,7 +65,8 @@ def run_cli(input_glob: str, output: Path, *extra: str) -> int:
 def seed_run(tmp_path_factory) -> dict:
     """One end-to-end run of ``newsbeam run`` over seeds/ on two worker processes, shared by tests."""
     output = tmp_path_factory.mktemp("seed_run")
-    assert run_cli(str(SEEDS / "*.txt"), output) == 0
+    # Named: an input this small would run on one worker by default.
+    assert run_cli(str(SEEDS / "*.txt"), output, "--direct_num_workers=2", "--direct_running_mode=multi_processing") == 0
     return read_outputs(output)
 
 

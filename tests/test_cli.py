@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from pipeline import __version__
-from pipeline.cli import main
+from pipeline.cli import ONE_WORKER_BELOW, UsageError, _pipeline_options, main
 from tests.conftest import ROOT, SEEDS, read_outputs, run_cli
 
 RECORD_SCHEMA = json.loads((ROOT / "configs" / "record.schema.json").read_text())
@@ -74,7 +74,8 @@ def test_cli_rerun_is_byte_identical_on_one_worker_and_replaces_outputs(seed_run
     assert run_cli(str(SEEDS / "*.txt"), out, *ONE_WORKER) == 0
     assert b"stale" not in b"".join(_sorted_record_lines(out))
     first = _sorted_record_lines(out)
-    assert run_cli(str(SEEDS / "*.txt"), out, *ONE_WORKER) == 0
+    # The relations' groups split in four parts instead of one (see transforms/shard.py): the same records.
+    assert run_cli(str(SEEDS / "*.txt"), out, *ONE_WORKER, "--group_shards=4") == 0
     assert _sorted_record_lines(out) == first
     two_workers = sorted(orjson.dumps(record) for record in seed_run["records"])
     assert first == two_workers
@@ -102,6 +103,25 @@ def test_cli_bad_command_lines_exit_2_with_one_line(argv, message, tmp_path, cap
     assert code == 2
     captured = capsys.readouterr()
     assert message in captured.err + captured.out
+
+
+@pytest.mark.parametrize("flags, input_bytes, expected", [
+    ((), ONE_WORKER_BELOW - 1, (1, "in_memory", 1)),
+    ((), ONE_WORKER_BELOW, (2, "multi_processing", 1)),
+    ((), 93_470_000, (2, "multi_processing", 3)),
+    # What the command line names is kept; the mode follows a named worker count.
+    (("--direct_num_workers=2",), 1000, (2, "multi_processing", 1)),
+    (("--direct_num_workers=1",), ONE_WORKER_BELOW, (1, "in_memory", 1)),
+    (("--direct_running_mode=multi_processing", "--group_shards=3"), 1000, (1, "multi_processing", 3)),
+])
+def test_cli_local_defaults_follow_the_input_size(flags, input_bytes, expected):
+    options = _pipeline_options(list(flags), input_bytes).get_all_options()
+    assert (options["direct_num_workers"], options["direct_running_mode"], options["group_shards"]) == expected
+
+
+def test_cli_group_shards_below_one_is_a_usage_error():
+    with pytest.raises(UsageError, match="--group_shards must be 1 or more, not 0"):
+        _pipeline_options(["--group_shards=0"], 1000)
 
 
 def test_outputs_count_lines_reads_a_file_in_chunks(tmp_path):
