@@ -6,7 +6,7 @@ from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import rank
 from transforms.document import Document
 from transforms.rewrites import (alignment, content_token, rarities, rewrite_score, salient_terms, sentence_sets,
-                                 sentence_similarity, text_terms, tokenizer)
+                                 sentence_similarity, text_terms, tokenize, tokenizer)
 from transforms.spill import SpillDocuments
 
 SETTINGS = {"stem_prefix": 5, "min_sentence_terms": 3, "sentence_threshold": 0.25, "min_aligned_sentences": 3,
@@ -64,14 +64,39 @@ def test_rewrites_hyphenated_words_count_by_their_words_and_abbreviations_end_no
     first, second = sentences(text, language="id")
     assert {"anak", "sekol", "lapan"} <= first
     assert {"budi", "santo", "anak", "melat"} <= second
-    parsed = tokenizer("id")(text)
-    assert len(list(parsed.sents)) == 2  # "Dr." stays one token: no sentence ends after it
-    assert "Dr." in [token.text for token in parsed]
+    tokens = tokenize(text, "id")
+    assert len(tokens.sentences) == 2  # "Dr." stays one token: no sentence ends after it
+    assert "Dr." in tokens.words
+
+
+def _spacy_split(text: str, language: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """What ``tokenize`` stands for: a Doc from the blank pipeline, its whitespace tokens left out."""
+    words, sentences = [], []
+    for token in tokenizer(language)(text):
+        if token.is_sent_start:
+            sentences.append((len(words), token.idx))
+        if not token.is_space:
+            words.append(token.text)
+    # A sentence begun by whitespace after the last word holds nothing.
+    return words, [sentence for sentence in sentences if sentence[0] < len(words) or sentence == (0, 0)]
+
+
+@pytest.mark.parametrize("language, text", [
+    *[("en", path.read_text(encoding="utf-8")) for path in sorted(SEEDS.glob("*.txt"))],
+    ("en", "  Leading spaces.\n\n\"Quoted,\" she said.  Two spaces. U.S. officials met Dr. Smith at 5 p.m.\t"
+           "Then... nothing!? (Really.) \n. Next\u00a0word – ends.\n"),
+    ("de", "Die Bundesregierung hat am Mittwoch, d.h. gestern, z.B. neue Regeln beschlossen. Sie gelten ab 2024."),
+    ("fr", "L'Élysée a confirmé aujourd'hui la visite. « C'est historique », a-t-il déclaré."),
+    ("en", ""),
+])
+def test_rewrites_tokenize_splits_words_and_sentences_as_the_spacy_pipeline_does(language, text):
+    tokens = tokenize(text, language)
+    assert (tokens.words, tokens.sentences) == _spacy_split(text, language)
 
 
 def test_rewrites_salient_terms_prefer_rare_names_to_common_words():
-    parsed = tokenizer("en")("The minister said Mishustin would visit Vladivostok. The minister said so.")
-    terms = [word for word, _ in salient_terms(parsed, "en", 3)]
+    words = tokenize("The minister said Mishustin would visit Vladivostok. The minister said so.", "en").words
+    terms = [word for word, _ in salient_terms(words, "en", 3)]
     assert terms[:2] == ["vladivostok", "mishustin"] or terms[:2] == ["mishustin", "vladivostok"]
     assert "said" not in terms
 

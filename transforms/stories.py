@@ -26,7 +26,7 @@ import numpy as np
 from transforms.dedup import (DISTINCT, Components, JoinIdentical, Rank, RelateAcrossWindows, Relation, VerifiedPairs,
                               block_entries, first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
-from transforms.rewrites import rarities, salient_terms, tokenizer
+from transforms.rewrites import rarities, salient_terms, tokenize
 from transforms.stage import is_windowed
 
 Vector = tuple[tuple[str, float], ...]
@@ -68,9 +68,8 @@ def story_vector(doc: Document, salient: list[tuple[str, float]], settings: Mapp
 
 
 def title_terms(doc: Document) -> list[tuple[str, float]]:
-    """The content words of the record's title, each weighted by its count times its rarity (the
-    tokenizer alone: a title needs no sentence boundaries)."""
-    return salient_terms(tokenizer(doc.language).make_doc(doc.title), doc.language) if doc.title else []
+    """The content words of the record's title, each weighted by its count times its rarity."""
+    return salient_terms(tokenize(doc.title, doc.language).words, doc.language) if doc.title else []
 
 
 def pack_vector(vector: Vector) -> bytes:
