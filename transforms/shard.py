@@ -57,23 +57,21 @@ def _part(element: tuple[Hashable, Any], shards: int) -> int:
 
 
 class ByKeyShard(beam.PTransform):
-    """Apply ``step()`` (a keyed composite that groups its input by key first) to each of ``shards``
-    parts of the input, split by key, and flatten the results.
+    """Apply ``step()`` (a keyed composite that groups its input by key first) to each of the
+    pipeline's ``--group_shards`` parts of the input, split by key, and flatten the results.
 
     The input is one keyed PCollection or, for a join, a mapping of them (``{"name": pcoll}``, as
     CoGroupByKey takes); each input is split by the same key, so a key's elements meet in one part.
     """
 
-    def __init__(self, step: Callable[[], beam.PTransform], shards: int | None = None) -> None:
-        """``shards``: the number of parts; by default the pipeline's ``--group_shards``, else ``SHARDS``."""
+    def __init__(self, step: Callable[[], beam.PTransform]) -> None:
         super().__init__()
         self._step = step
-        self._shards = shards
 
     def expand(self, inputs):
         named: Mapping[str, Any] = inputs if isinstance(inputs, Mapping) else {"": inputs}
-        shards = self._shards or next(iter(named.values())).pipeline.options.view_as(ShardOptions).group_shards \
-            or SHARDS
+        # The pipeline's --group_shards, else SHARDS (the option is set by the run command).
+        shards = next(iter(named.values())).pipeline.options.view_as(ShardOptions).group_shards or SHARDS
         if shards == 1:
             return inputs | "Whole" >> self._step()
         parts = {name: pcoll | (f"Split[{name}]" if name else "Split") >> beam.Partition(_part, shards)
