@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import logging
 import unicodedata
+import zlib
 from functools import lru_cache, partial
 from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, NamedTuple, Optional, Tuple, TypeVar
 
@@ -47,6 +48,12 @@ Rank = tuple[int, str, str]
 
 _WORD = regex.compile(r"[\p{L}\p{N}]+(?:'[\p{L}]+)*")
 _SCHEME = "affine32"
+# Each shingle's 32-bit hash before the permutations. CRC-32 (C, in the standard library) rather than
+# datasketch's default SHA-1, which cost 0.50 ms a bench text against 0.17: a non-cryptographic hash
+# is what the affine32 scheme is made for, as it mixes every value (MurmurHash3's finalizer) first.
+# Signatures, and so a few borderline estimates, differ from SHA-1's: the syndication benchmark's
+# recall over seeds 1-4 was 0.81-0.84 with either, precision 1.0.
+_SHINGLE_HASH = zlib.crc32
 
 
 def rank(doc: Document) -> Rank:
@@ -80,8 +87,9 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def signature(items: Iterable[bytes], num_perm: int, seed: int) -> bytes:
     """The MinHash signature of a set as bytes (``num_perm`` little-endian uint32 values)."""
-    sketch = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME, permutations=permutations(num_perm, seed))
-    sketch.update_batch(sorted(items))
+    sketch = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME, permutations=permutations(num_perm, seed),
+                     hashfunc=_SHINGLE_HASH)
+    sketch.update_batch(items)  # a minimum per permutation: the order of the items does not matter
     return sketch.hashvalues.astype("<u4").tobytes()
 
 
