@@ -8,6 +8,7 @@ the ``rejected`` output with the stage name and reason, and the run goes on.
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Callable, Mapping
 
 import apache_beam as beam
@@ -23,6 +24,20 @@ REJECTED = "rejected"
 
 StageFunction = Callable[..., Document]
 Builder = Callable[[Mapping[str, Any]], StageFunction]
+
+
+# The cyclic garbage collector's first threshold in a worker. Python's default, 700 allocations,
+# ran 4,429 collections (13 of the whole heap, the models and word tables included) over 10,000 bench
+# documents with NER off: 3.5 s, timed with gc.callbacks; at 10,000 it ran 962 (6 whole), 1.1 s, and
+# the run's peak grew by 18 MiB. Almost every object a stage makes is freed by its reference count,
+# so collecting less often mostly saves the walks over the objects that stay.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def collect_less() -> None:
+    """Raise the worker process's first garbage-collection threshold (idempotent; see above)."""
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(young, YOUNG_COLLECTION_THRESHOLD), older, oldest)
 
 
 def run_stage(stage: str, function: StageFunction, doc: Document, *side: Any) -> Document | Rejection:
@@ -44,6 +59,7 @@ class _StageFn(beam.DoFn):
         self._rejected = Metrics.counter("newsbeam", f"{stage}.rejected")
 
     def setup(self) -> None:
+        collect_less()
         self._function = self._build(self._config)
 
     def process(self, doc: Document, *side):  # no hint on *side: Beam would type-check it as a tuple
