@@ -28,6 +28,12 @@ def document_id(source: str, raw: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def text_key(text: str) -> bytes:
+    """A 128-bit digest of a text: equal for identical texts (what a step that reads only the text
+    may remember its result by)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 @dataclass(slots=True)
 class Document:
     """A news document on its way through the pipeline.

@@ -36,7 +36,7 @@ import orjson
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 from cachetools import LRUCache
 
-from transforms.document import Document, Rejection
+from transforms.document import Document, Rejection, text_key
 from transforms.stage import DOCS, REJECTED
 
 STAGE = "entities"
@@ -96,13 +96,9 @@ def load_pipeline(name: str, components: Sequence[str], max_chars: int,
     return nlp
 
 
-def _text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
 def same_text(doc: Document) -> int:
     """A number that is the same for documents with the same text: where to send them to be tagged."""
-    return int.from_bytes(_text_key(doc.text)[:8], "little")
+    return int.from_bytes(text_key(doc.text)[:8], "little")
 
 
 def find_spans_reusing(nlp: Any, texts: Sequence[str], known: LRUCache) -> list[list[Span] | Exception]:
@@ -112,7 +108,7 @@ def find_spans_reusing(nlp: Any, texts: Sequence[str], known: LRUCache) -> list[
     identical; their entities are the same, since the pipeline reads nothing but the text. ``known``
     maps a text's 128-bit digest to its spans and keeps the most recently used; failures are not kept.
     """
-    keys = [_text_key(text) for text in texts]
+    keys = [text_key(text) for text in texts]
     # Read what is known before adding to it: adding may evict an entry this batch needs.
     spans = {key: known[key] for key in keys if key in known}
     unseen = {key: text for key, text in zip(keys, texts) if key not in spans}

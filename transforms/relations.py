@@ -12,14 +12,15 @@ over a batch they wait on disk until then, like the documents (the largest featu
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NamedTuple
 
 import apache_beam as beam
 from apache_beam import pvalue
+from cachetools import LRUCache
 
 from transforms.dedup import DUPLICATES, AttachRelations, FindDuplicates, guarded, permutations, rank, text_signature
-from transforms.document import Document
-from transforms.rewrites import REWRITES, FindRewrites, sentence_sets, text_terms, tokenizer
+from transforms.document import Document, text_key
+from transforms.rewrites import REWRITES, FindRewrites, Sentences, sentence_sets, text_terms, tokenizer
 from transforms.shard import ByKeyShard
 from transforms.stories import STORIES, FindStories, story_features
 
@@ -27,33 +28,67 @@ _SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES = "signatures", "rewrite_feature
 _RELATIONS = {"duplicates": DUPLICATES, "rewrites": REWRITES, "stories": STORIES}
 
 
+class _TextFeatures(NamedTuple):
+    """What a record's features take from its text, language and entities alone (None: failed, or
+    nothing to take part with)."""
+
+    signature: bytes | None
+    rewrite: tuple[Sentences, list[str]] | None
+    salient: list[tuple[str, float]] | None  # the words the story vector weighs
+
+
+def _text_features_key(doc: Document) -> tuple[bytes, str | None, tuple[tuple[int, str], ...]]:
+    """Everything :class:`_TextFeatures` depend on: the text, its language and its entities' places and names."""
+    return text_key(doc.text), doc.language, tuple((entity["start"], entity.get("canonical") or entity["text"])
+                                                   for entity in doc.entities)
+
+
 class _FeaturesFn(beam.DoFn):
     """Document -> the document, and tagged ``(rank, features)`` for each relation it can take part in.
 
     A record whose features for one relation fail (see :func:`transforms.dedup.guarded`) is still a
-    record and still takes part in the other relations.
+    record and still takes part in the other relations. The features that depend on the text alone
+    are remembered for the ``relations.reuse_texts`` texts met last: a syndicated copy, once cleaned,
+    has its original's text, and computing them was most of the step's time. The story features read
+    the record's title and date too, so they are computed for each record.
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._settings = {name: dict(config[name]) for name in ("dedup", "rewrites", "stories")}
+        self._reuse = config["relations"]["reuse_texts"]
 
     def setup(self) -> None:
         # Per worker, not on the first element: the hash permutations and spaCy's English tables.
         permutations(self._settings["dedup"]["num_perm"], self._settings["dedup"]["seed"])
         tokenizer(None)
+        # One per DoFn instance (each is used by one thread at a time), as the NER stage's.
+        self._known = LRUCache(maxsize=self._reuse) if self._reuse else None
+
+    def _text_features(self, doc: Document) -> _TextFeatures:
+        signature = guarded("dedup", lambda d: text_signature(d.text, self._settings["dedup"]), doc)
+        terms = guarded("terms", text_terms, doc)
+        if terms is None:
+            return _TextFeatures(signature, None, None)
+        rewrite = guarded("rewrites", lambda d: sentence_sets(d, terms, self._settings["rewrites"]), doc)
+        # The story vector weighs only the first ``terms`` of the salient words.
+        return _TextFeatures(signature, rewrite, terms[1][:self._settings["stories"]["terms"]])
 
     def process(self, doc: Document) -> Iterator[Any]:
+        key = _text_features_key(doc) if self._known is not None else None
+        features = self._known.get(key) if key is not None else None
+        if features is None:
+            features = self._text_features(doc)
+            # Only what did not fail is remembered: a copy of a failing text fails, and is counted, again.
+            if key is not None and None not in features:
+                self._known[key] = features
         doc_rank = rank(doc)
-        signature = guarded("dedup", lambda d: text_signature(d.text, self._settings["dedup"]), doc)
-        if signature is not None:
-            yield pvalue.TaggedOutput(_SIGNATURES, (doc_rank, signature))
-        terms = guarded("terms", text_terms, doc)
-        if terms is not None:
-            rewrite = guarded("rewrites", lambda d: sentence_sets(d, terms, self._settings["rewrites"]), doc)
-            if rewrite is not None and rewrite[0]:
-                sentences, keys = rewrite
-                yield pvalue.TaggedOutput(_REWRITE_FEATURES, (doc_rank, (keys, sentences)))
-            story = guarded("stories", lambda d: story_features(d, terms[1], self._settings["stories"]), doc)
+        if features.signature is not None:
+            yield pvalue.TaggedOutput(_SIGNATURES, (doc_rank, features.signature))
+        if features.rewrite is not None and features.rewrite[0]:
+            sentences, keys = features.rewrite
+            yield pvalue.TaggedOutput(_REWRITE_FEATURES, (doc_rank, (keys, sentences)))
+        if features.salient is not None:
+            story = guarded("stories", lambda d: story_features(d, features.salient, self._settings["stories"]), doc)
             if story is not None:
                 yield pvalue.TaggedOutput(_STORY_FEATURES, (doc_rank, story))
         yield doc
