@@ -82,6 +82,32 @@ def test_language_stage_lists_foreign_paragraphs_with_raw_offsets(config):
     assert raw[span["raw_start"]:span["raw_end"]] == SPANISH
 
 
+def test_language_stage_remembers_an_identical_texts_language_and_places_its_spans_anew(config, monkeypatch):
+    read = []
+    paragraphs = language.paragraphs
+    monkeypatch.setattr(language, "paragraphs", lambda text, *args: read.append(text) or paragraphs(text, *args))
+    detect = language.build(config)
+    # The same clean text from two pages: one printed a credit line above it, which cleaning removed.
+    body = f"{ENGLISH}\n\n{SPANISH}\n\n{ENGLISH}\n"
+    bare = detect(Document.from_raw("bare.txt", body))
+    credited = Document.from_raw("credited.txt", f"Photo: REUTERS\n{body}")
+    credited.edit([Edit(0, len("Photo: REUTERS\n"), "")])
+    credited = detect(credited)
+    assert read == [body]
+    assert credited.language == bare.language == "en"
+    assert credited.language_score == bare.language_score
+    [span] = credited.language_spans
+    assert (span["start"], span["end"], span["language"]) == (bare.language_spans[0]["start"],
+                                                                bare.language_spans[0]["end"], "es")
+    assert span["raw_start"] == bare.language_spans[0]["raw_start"] + len("Photo: REUTERS\n")
+    assert f"Photo: REUTERS\n{body}"[span["raw_start"]:span["raw_end"]] == SPANISH
+    assert span is not bare.language_spans[0]
+    # Without reuse every document is read.
+    monkeypatch.setitem(config["language"], "reuse_texts", 0)
+    language.build(config)(Document.from_raw("again.txt", body))
+    assert read == [body, body]
+
+
 @pytest.fixture(scope="module")
 def common(config):
     return language.common_words(config["language"]["common_words"])
@@ -131,9 +157,9 @@ def test_language_stage_asks_langdetect_only_about_paragraphs_not_plainly_englis
     doc = Document.from_raw("mixed.txt", f"{ENGLISH}\n\n{GERMAN}\n\n{ENGLISH}\n\n{FRENCH}\n")
     settings = config["language"]["common_words"]
     parts = language.paragraphs(doc.text, common, settings["min_share"], settings["margin"])
-    spans = language.foreign_paragraphs(doc, parts, "en", lambda text: asked.append(text) or detector(text), 60, 0.9)
+    spans = language.foreign_paragraphs(parts, "en", lambda text: asked.append(text) or detector(text), 60, 0.9)
     assert asked == [GERMAN, FRENCH]
-    assert [span["language"] for span in spans] == ["de", "fr"]
+    assert [span.language for span in spans] == ["de", "fr"]
 
 
 def test_language_document_plainly_in_one_language_is_not_asked_about(config, common):

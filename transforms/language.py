@@ -14,13 +14,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, repeat
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
+from cachetools import LRUCache
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from wordfreq import top_n_list
 
-from transforms.document import Document
+from transforms.document import Document, text_key
 from transforms.errors import ConfigError
 
 STAGE = "language"
@@ -176,24 +177,39 @@ def document_language(text: str, parts: list[Paragraph], detector: Callable[[str
     return decide(text, detector, settings["min_letters"], settings["min_score"])
 
 
-def foreign_paragraphs(doc: Document, parts: Iterable[Paragraph], language: str,
-                       detector: Callable[[str], tuple[str, float]], min_letters: int,
-                       min_score: float) -> list[dict[str, Any]]:
-    """Paragraphs whose clear language differs from the document's, with text and raw offsets.
+class ForeignParagraph(NamedTuple):
+    """A paragraph clearly in another language than its document's."""
+
+    start: int
+    end: int
+    language: str
+    score: float
+
+
+def foreign_paragraphs(parts: Iterable[Paragraph], language: str, detector: Callable[[str], tuple[str, float]],
+                       min_letters: int, min_score: float) -> list[ForeignParagraph]:
+    """Paragraphs whose clear language differs from the document's ``language``.
 
     A paragraph plainly in the document's language by its most frequent words is not asked about:
     langdetect, whose random trials cost ~4 ms a paragraph, would only confirm it, and most
     paragraphs of a document are in its language."""
-    spans: list[dict[str, Any]] = []
+    foreign: list[ForeignParagraph] = []
     for paragraph in parts:
         if paragraph.plain == language:
             continue
         code, score = decide(paragraph.text, detector, min_letters, min_score)
-        if code in (UNDETERMINED, language):
-            continue
+        if code not in (UNDETERMINED, language):
+            foreign.append(ForeignParagraph(paragraph.start, paragraph.end, code, score))
+    return foreign
+
+
+def language_spans(doc: Document, foreign: Iterable[ForeignParagraph]) -> list[dict[str, Any]]:
+    """A record's ``language_spans``: its foreign paragraphs with their offsets in its text and raw input."""
+    spans: list[dict[str, Any]] = []
+    for paragraph in foreign:
         raw_start, raw_end = doc.raw_span(paragraph.start, paragraph.end)
         spans.append({"start": paragraph.start, "end": paragraph.end, "raw_start": raw_start,
-                      "raw_end": raw_end, "language": code, "score": score})
+                      "raw_end": raw_end, "language": paragraph.language, "score": paragraph.score})
     return spans
 
 
@@ -210,11 +226,26 @@ def build(config: Mapping[str, Any]) -> Callable[[Document], Document]:
     known = settings["common_words"]
     common = common_words(known)
 
+    # What a text's language is, remembered for the texts met last: a syndicated copy, once cleaned,
+    # is often its original's text, and only its raw offsets differ (its spans are placed anew).
+    remembered = LRUCache(maxsize=settings["reuse_texts"]) if settings["reuse_texts"] else None
+
+    def text_language(text: str) -> tuple[str, float, list[ForeignParagraph]]:
+        parts = paragraphs(text, common, known["min_share"], known["margin"])
+        code, score = document_language(text, parts, detector, settings)
+        return code, score, foreign_paragraphs(parts, code, detector, settings["min_paragraph_letters"],
+                                               settings["min_paragraph_score"])
+
     def detect_language(doc: Document) -> Document:
-        parts = paragraphs(doc.text, common, known["min_share"], known["margin"])
-        doc.language, doc.language_score = document_language(doc.text, parts, detector, settings)
-        doc.language_spans = foreign_paragraphs(doc, parts, doc.language, detector,
-                                                settings["min_paragraph_letters"], settings["min_paragraph_score"])
+        if remembered is None:
+            found = text_language(doc.text)
+        else:
+            key = text_key(doc.text)
+            found = remembered.get(key)
+            if found is None:
+                found = remembered[key] = text_language(doc.text)
+        doc.language, doc.language_score, foreign = found
+        doc.language_spans = language_spans(doc, foreign)
         return doc
 
     return detect_language
