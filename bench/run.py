@@ -3,8 +3,8 @@
 Measures on a deterministic corpus (bench/corpus.py; never checked in):
   1. bare limit: a plain ``nlp.pipe`` loop over the records' clean texts, same components, one process;
   2. newsbeam end to end on the local runner, one worker and two workers (multi_processing), each also
-     tagging every text (``entities.reuse_texts=0`` and the same for ``language`` and ``relations``: no
-     copy reuses the entities, language or relation features of its identical text);
+     tagging every text (``entities.reuse_texts=0`` and the same for ``repair``, ``language`` and
+     ``relations``: no copy reuses what was found for its identical text);
   3. newsbeam with NER off (cleaning, repair, language, relations, I/O), in MB/s of raw text per core;
   4. peak resident memory of each, and how wall time grows with the corpus size.
 Prints a table and writes bench/results/bench.json. Ratios (newsbeam / bare loop) are the figures to quote,
@@ -107,9 +107,10 @@ RUNS = ("bare_nlp_pipe", "newsbeam_1w", "newsbeam_2w", "newsbeam_1w_tag_every_te
 RATIOS = {"newsbeam_1w": "ratio_1w_vs_bare", "newsbeam_2w": "ratio_2w_vs_bare",
           "newsbeam_1w_tag_every_text": "ratio_1w_tag_every_text_vs_bare",
           "newsbeam_2w_tag_every_text": "ratio_2w_tag_every_text_vs_bare"}
-# "Every text": no text's language, entities or relation features are reused, the figure for a feed
-# without copies.
-EVERY_TEXT = ["--set", "language.reuse_texts=0", "--set", "entities.reuse_texts=0", "--set", "relations.reuse_texts=0"]
+# "Every text": nothing found for a text (repairs, language, entities, relation features) is reused,
+# the figure for a feed without copies.
+EVERY_TEXT = [argument for stage in ("repair", "language", "entities", "relations")
+              for argument in ("--set", f"{stage}.reuse_texts=0")]
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -147,8 +148,8 @@ def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
                     runs[f"newsbeam_{workers}w_tag_every_text"].append(
                         _newsbeam(corpus, RESULTS / f"out-{size}-{workers}w-every", workers, EVERY_TEXT))
             # The bare loop tags every text; newsbeam tags an identical text once per worker
-            # (entities.reuse_texts; language and relations likewise), so the ratios depend on how
-            # many texts are copies.
+            # (entities.reuse_texts; repair, language and relations likewise), so the ratios depend
+            # on how many texts are copies.
             row["clean_texts"], row["distinct_clean_texts"] = len(texts), len(set(texts))
             for name, figures in runs.items():
                 row[name] = _median(figures)

@@ -11,6 +11,7 @@ from pipeline.config import load_config
 from tests.conftest import SEEDS
 from transforms import repair
 from transforms.document import Document
+from transforms.textmap import Edit
 from transforms.errors import ConfigError
 from transforms.repair_glued import document_names
 
@@ -349,6 +350,37 @@ def test_repair_logs_every_edit_with_offsets_into_the_final_text():
         later.add(span if span[1] > span[0] else (span[0], span[0] + 1))
     raw_start, raw_end = doc.raw_span(doc.repairs[1]["start"], doc.repairs[1]["start"] + len(doc.repairs[1]["after"]))
     assert SEED_002[raw_start:raw_end] == doc.repairs[1]["before"]
+
+
+def test_repair_replays_an_identical_texts_repairs_at_its_own_raw_offsets(monkeypatch):
+    runs = []
+    passes = repair._passes
+
+    def counted(settings, rules):
+        return [(kind, lambda text, context, run=run: runs.append(kind) or run(text, context))
+                for kind, run in passes(settings, rules)]
+
+    monkeypatch.setattr(repair, "_passes", counted)
+    fix = repair.build(CONFIG)
+    first = fix(Document.from_raw("first.txt", SEED_002))
+    looked = len(runs)
+    # The same text from a page that printed a credit line above it, which cleaning removed.
+    credit = "Photo: REUTERS\n"
+    copy_ = Document.from_raw("copy.txt", credit + SEED_002)
+    copy_.edit([Edit(0, len(credit), "")])
+    copy_ = fix(copy_)
+    assert len(runs) == looked  # replayed, not looked for
+    assert (copy_.text, copy_.repairs, copy_.mt_evidence, copy_.mt_suspect) == (
+        first.text, first.repairs, first.mt_evidence, first.mt_suspect)
+    item = copy_.repairs[1]
+    raw_start, raw_end = copy_.raw_span(item["start"], item["start"] + len(item["after"]))
+    assert (credit + SEED_002)[raw_start:raw_end] == item["before"]
+    assert raw_start == first.raw_span(item["start"], item["start"] + len(item["after"]))[0] + len(credit)
+    # Other corpus names, or no reuse: the passes look again.
+    fix(Document.from_raw("named.txt", SEED_002), {"Mishustin": 3})
+    assert len(runs) == 2 * looked
+    repair.build({**CONFIG, "repair": {**CONFIG["repair"], "reuse_texts": 0}})(Document.from_raw("again.txt", SEED_002))
+    assert len(runs) == 3 * looked
 
 
 def test_repair_each_kind_can_be_turned_off():

@@ -12,11 +12,15 @@ keeps what its own pass wrote).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Any, Callable, Mapping
 
+import orjson
+from cachetools import LRUCache
+
 from transforms import repair_encoding, repair_glued, repair_mt, repair_punctuation
-from transforms.document import Document
+from transforms.document import Document, text_key
 from transforms.errors import ConfigError
 from transforms.repair_common import (TOKEN_RE, Context, PassResult, Protector, RepairPass, compile_rule,
                                       cased_words, english_share, word_set, zipf_table)
@@ -60,6 +64,30 @@ def _record(doc: Document, kind: str, result: PassResult, evidence: list[dict[st
     evidence.extend(new_evidence)
 
 
+# The passes' results on one text, in the order applied: what replaying them on the same text gives.
+Rounds = list[tuple[str, PassResult]]
+
+
+class _Replays:
+    """What repair did to the texts met last (least recently used go first), for the run's names.
+
+    A syndicated copy, once its page furniture is gone, often has its original's text, and the
+    passes' results depend only on the text and the corpus names; replaying them costs a fraction
+    of finding them. The names are a side input: a new one (another window) gets its own entries.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.rounds: LRUCache = LRUCache(maxsize=size)
+        self._names: Mapping[str, int] | None = None
+        self._names_key = b""
+
+    def key(self, text: str, names: Mapping[str, int]) -> tuple[bytes, bytes]:
+        if names is not self._names:  # digested once per side-input object, not per document
+            self._names = names
+            self._names_key = hashlib.blake2b(orjson.dumps(sorted(names.items())), digest_size=16).digest()
+        return text_key(text), self._names_key
+
+
 def build(config: Mapping[str, Any]) -> Callable[..., Document]:
     """The repair function for one worker: rules compiled and the word table loaded once, here."""
     settings = config["repair"]
@@ -73,19 +101,38 @@ def build(config: Mapping[str, Any]) -> Callable[..., Document]:
     common = cased_words(word_zipf)
     word_length = settings["english_word_max_length"]
     suspect_weight = settings["mt"]["suspect_min_weight"]
+    replays = _Replays(settings["reuse_texts"]) if settings["reuse_texts"] else None
 
     def repair(doc: Document, corpus_names: Mapping[str, int] | None = None) -> Document:
+        names = corpus_names or {}
+        key = replays.key(doc.text, names) if replays is not None else None
+        rounds = replays.rounds.get(key) if replays is not None else None
+        evidence: list[dict[str, Any]] = []
+        if rounds is None:
+            rounds = find_and_apply(doc, names, evidence)
+            if replays is not None:
+                replays.rounds[key] = rounds
+        else:
+            for kind, result in rounds:
+                _record(doc, kind, result, evidence)
+        doc.mt_evidence = evidence
+        doc.mt_suspect = sum(item["weight"] for item in evidence) >= suspect_weight
+        return doc
+
+    def find_and_apply(doc: Document, corpus_names: Mapping[str, int], evidence: list[dict[str, Any]]) -> Rounds:
+        """Run the passes over ``doc``, applying and recording their edits; their results in order."""
+        rounds: Rounds = []
         # Counted once, and again only after a pass changed the text.
         tokens: Counter | None = Counter(TOKEN_RE.findall(doc.text))
         english = english_share(tokens, common, zipf, word_zipf, word_length) >= min_share
-        evidence: list[dict[str, Any]] = []
 
         def run_pass(kind: str, run: RepairPass) -> bool:
             """Run one pass to its own fixed point; whether it changed the text."""
             nonlocal tokens
             changed = False
             for _ in range(MAX_ROUNDS):
-                result = run(doc.text, Context(english, protector.spans(doc.text), corpus_names or {}, tokens))
+                result = run(doc.text, Context(english, protector.spans(doc.text), corpus_names, tokens))
+                rounds.append((kind, result))
                 _record(doc, kind, result, evidence)
                 if result.edits:
                     tokens, changed = None, True
@@ -102,9 +149,7 @@ def build(config: Mapping[str, Any]) -> Callable[..., Document]:
                 break
         for kind, run in reading:
             run_pass(kind, run)
-        doc.mt_evidence = evidence
-        doc.mt_suspect = sum(item["weight"] for item in evidence) >= suspect_weight
-        return doc
+        return rounds
 
     return repair
 
