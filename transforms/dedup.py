@@ -76,7 +76,7 @@ class _WordHashes(dict):
     """Word -> CRC-32 of its UTF-8, each word hashed once (a text's words are mostly met before),
     cleared when full as the other per-word caches are."""
 
-    LIMIT = 1 << 17
+    LIMIT = 1 << 16
 
     def __missing__(self, word: str) -> int:
         if len(self) >= self.LIMIT:
