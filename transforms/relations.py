@@ -6,7 +6,8 @@ tokenisation serves rewrites and stories); duplicates (:mod:`transforms.dedup`),
 features alone, and the records get all their labels in one step (:class:`transforms.dedup.AttachRelations`):
 whole records were grouped once per relation, and on the in-process runner each such group held the
 whole collection in memory, on a cluster each was a shuffle of every record. Rewrite features are
-computed for every record, copies too, because the copies are only known once the duplicates are;
+given for every record, copies too (an identical text's remembered, see :class:`_FeaturesFn`),
+because the copies are only known once the duplicates are;
 over a batch they wait on disk until then, like the documents (the largest features, 2.5 kB a record).
 """
 
