@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import orjson
@@ -66,6 +67,8 @@ def _record(doc: Document, kind: str, result: PassResult, evidence: list[dict[st
 
 # The passes' results on one text, in the order applied: what replaying them on the same text gives.
 Rounds = list[tuple[str, PassResult]]
+# The names of a run that gives none: one object, so that its digest is made once (see _Replays.key).
+_NO_NAMES: Mapping[str, int] = MappingProxyType({})
 
 
 class _Replays:
@@ -104,7 +107,7 @@ def build(config: Mapping[str, Any]) -> Callable[..., Document]:
     replays = _Replays(settings["reuse_texts"]) if settings["reuse_texts"] else None
 
     def repair(doc: Document, corpus_names: Mapping[str, int] | None = None) -> Document:
-        names = corpus_names or {}
+        names = corpus_names or _NO_NAMES
         key = replays.key(doc.text, names) if replays is not None else None
         rounds = replays.rounds.get(key) if replays is not None else None
         evidence: list[dict[str, Any]] = []
