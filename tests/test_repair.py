@@ -13,7 +13,8 @@ from transforms import repair
 from transforms.document import Document
 from transforms.textmap import Edit
 from transforms.errors import ConfigError
-from transforms.repair_glued import document_names
+from transforms.repair_common import zipf_table
+from transforms.repair_glued import GluedPass, document_names
 
 CONFIG = load_config()
 REPAIR = repair.build(CONFIG)
@@ -119,6 +120,29 @@ def test_repair_leaves_a_plural_before_is_unsplit():
     # "lipsis" is a misspelt -sis noun ("ellipsis"), not "lips is"; "crisisis" is still glue.
     assert repaired("Other forms of eb lipsis are handled.") == "Other forms of eb lipsis are handled."
     assert repaired("The crisisis deepening, officials said.") == "The crisis is deepening, officials said."
+
+
+def _one_edit_from_a_common_word(token: str, least: float) -> bool:
+    """The typo test by its definition: a letter inserted, changed or two swapped, one look-up each."""
+    zipf = zipf_table("en")
+    lower = token.lower()
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    variants = [token[:i] + letter + token[i:] for i in range(len(token) + 1) for letter in letters]
+    variants += [token[:i] + letter + token[i + 1:] for i in range(len(token)) for letter in letters
+                 if letter != token[i]]
+    variants += [token[:i] + token[i + 1] + token[i] + token[i + 2:] for i in range(len(token) - 1)]
+    return len(lower) >= 6 and any(zipf.get(variant.lower(), 0.0) >= least for variant in variants)
+
+
+@pytest.mark.parametrize("token, typo", [
+    ("contrained", True), ("analagous", True), ("recieve", True), ("Recieve", True), ("GOVERMENT", True),
+    ("Goverment", True), ("Jinpingoffered", False), ("supportfrom", False), ("amachine", False), ("ΣΟΦΙΑ", False),
+])
+def test_repair_glued_misspelt_is_one_edit_from_a_common_word_in_any_case(token, typo):
+    settings = CONFIG["repair"]["glued"]
+    glued = GluedPass(CONFIG["files"][CONFIG["repair"]["rules_file"]]["glued"], settings, zipf_table("en"))
+    assert glued._misspelt(token) is typo
+    assert _one_edit_from_a_common_word(token, settings["part_min_zipf"]) is typo
 
 
 def test_repair_glued_uses_names_across_the_corpus():
