@@ -7,7 +7,7 @@ import copy
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
-from wordfreq import top_n_list
+from wordfreq import get_frequency_list, top_n_list
 
 from pipeline.config import load_config
 from tests.conftest import local_pipeline
@@ -228,6 +228,17 @@ def test_language_stage_in_pipeline_keeps_non_english(config):
         assert_that(out[DOCS] | beam.Map(lambda d: (d.source, d.language)),
                     equal_to([("en.txt", "en"), ("de.txt", "de"), ("short.txt", "und")]), label="languages")
         assert_that(out[REJECTED], equal_to([]), label="none_rejected")
+
+
+def test_language_top_words_are_wordfreqs_top_words_without_keeping_its_lists():
+    # wordfreq caches a language's whole list behind top_n_list; the stage needs only its top words.
+    get_frequency_list.cache_clear()
+    language.top_words.cache_clear()
+    for code in ("en", "de", "ru", "vi"):
+        assert language.top_words(code, 300) == tuple(top_n_list(code, 300, wordlist="small"))
+    get_frequency_list.cache_clear()
+    language.top_words("fi", 300)
+    assert get_frequency_list.cache_info().currsize == 0
 
 
 def test_language_check_config_paragraph_threshold(config):

@@ -13,13 +13,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from cachetools import LRUCache
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
-from wordfreq import top_n_list
+from wordfreq import get_frequency_list
+from wordfreq.numbers import has_digit_sequence
 
 from transforms.document import Document, text_key
 from transforms.errors import ConfigError
@@ -213,10 +214,19 @@ def language_spans(doc: Document, foreign: Iterable[ForeignParagraph]) -> list[d
     return spans
 
 
+@lru_cache(maxsize=None)
+def top_words(code: str, n: int) -> tuple[str, ...]:
+    """wordfreq's ``top_n_list(code, n, wordlist="small")``, the list read around wordfreq's cache:
+    kept there for a few hundred words each, the configured languages' whole lists held 117 MiB in
+    every process. Raises LookupError when wordfreq has no list for ``code``."""
+    words = chain.from_iterable(get_frequency_list.__wrapped__(code, "small"))
+    return tuple(islice((word for word in words if not has_digit_sequence(word)), n))
+
+
 def common_words(settings: Mapping[str, Any]) -> CommonWords:
     """Each configured language's most frequent words (wordfreq's small lists give the same top
     words as its large ones, at an eighth of the loading time)."""
-    return CommonWords.of({code: top_n_list(code, settings["top"], wordlist="small") for code in settings["languages"]})
+    return CommonWords.of({code: top_words(code, settings["top"]) for code in settings["languages"]})
 
 
 def build(config: Mapping[str, Any]) -> Callable[[Document], Document]:
@@ -258,6 +268,6 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("language.min_paragraph_letters", "must be >= language.min_letters")
     for code in settings["common_words"]["languages"]:
         try:
-            top_n_list(code, 1, wordlist="small")
+            top_words(code, settings["common_words"]["top"])
         except LookupError:
             raise ConfigError("language.common_words.languages", f"wordfreq has no word list for {code!r}") from None
