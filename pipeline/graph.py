@@ -76,8 +76,10 @@ def build(root: beam.Pipeline, input_pattern: str, output_dir: str, config: dict
     # Tagging: language, entities, canonical names.
     apply("DetectLanguage", DocumentStage(language.STAGE, language.build, config))
     apply("TagEntities", entities.TagEntities(config, hold(entities.same_text)))
-    apply("CanonicalizeEntities", DocumentStage(canonical.STAGE, canonical.build, config))
-    apply("ResolveNameVariants", canonical.ResolveVariants(config, hold()))
+    if config["entities"]["enabled"]:
+        # Without NER there are no names to make canonical, nor run-wide variants to wait for.
+        apply("CanonicalizeEntities", DocumentStage(canonical.STAGE, canonical.build, config))
+        apply("ResolveNameVariants", canonical.ResolveVariants(config, hold()))
     # Relations: duplicates, rewrites, stories.
     docs = docs | "RelateDocuments" >> RelateDocuments(config, hold())
 
