@@ -154,8 +154,8 @@ class GluedPass:
         self._longest_function = max(map(len, self._function))
         # Tokens this common are words, never split: the pass looks only at the others.
         self._common = cased_words(self._pair_max)
-        # The words a typo may be of (see _misspelt).
-        self._typo_targets = frozenset(word for word, value in zipf.items() if value >= self._part_min)
+        # The words a typo may be of (see _misspelt), in the form the pass already shares per process.
+        self._typo_targets = cased_words(self._part_min)
 
     # -- vocabulary -------------------------------------------------------------------------
     def _z(self, word: str) -> float:
@@ -276,6 +276,7 @@ class GluedPass:
         variants.update(head + tail[1] + tail[0] + tail[2:] for head, tail in cuts[:-2])
         if token != token.lower():
             variants = {variant.lower() for variant in variants}
+        # The variants are lowercase: of the targets only the lowercase forms can meet them.
         return not self._typo_targets.isdisjoint(variants)
 
     def split(self, token: str, names: Mapping[str, int], corpus: Mapping[str, int],
