@@ -8,13 +8,12 @@ from pathlib import Path
 import apache_beam as beam
 import orjson
 import pytest
-from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from hypothesis import settings
 
 from pipeline.cli import main
 from pipeline.config import load_config
-from pipeline.runners import make_runner
+from pipeline.runners import PipelineFlags, make_runner
 from transforms.relations import RelateDocuments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def local_pipeline(*flags: str) -> TestPipeline:
     """A TestPipeline on the in-process FnApiRunner (never the Prism download), with Beam ``flags``."""
-    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory", *flags])
+    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory", *flags])
     return TestPipeline(runner=make_runner(options), options=options)
 
 

@@ -10,14 +10,13 @@ from pathlib import Path
 import apache_beam as beam
 import orjson
 from apache_beam.io import fileio
-from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import FixedWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from pipeline.config import load_config
 from pipeline.graph import build
-from pipeline.runners import make_runner
+from pipeline.runners import PipelineFlags, make_runner
 from tests.conftest import SEEDS, local_pipeline
 from transforms.dedup import RelateAcrossWindows, RelationForest, block_edges, join_block, relation_ttl_seconds
 from transforms.document import document_id
@@ -168,7 +167,7 @@ RELATION_FIELDS = ("duplicate_of", "duplicate_score", "rewrite_of", "rewrite_sco
 def _run(landing: Path, out: Path, streaming: bool) -> dict[str, list[dict]]:
     """The graph over ``landing`` on the local runner -> records by window (``""`` for a batch)."""
     config = load_config(overrides=["streaming.window_seconds=5", "streaming.poll_seconds=1"])
-    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     with beam.Pipeline(runner=make_runner(options), options=options) as root:
         build(root, str(landing / "*.txt"), str(out), config, {"version": "test", "config_hash": "test"},
               streaming=streaming)
