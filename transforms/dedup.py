@@ -34,7 +34,6 @@ from apache_beam.transforms.window import GlobalWindows, TimestampedValue, Windo
 from apache_beam.utils.timestamp import Timestamp
 import numpy as np
 import regex
-from datasketch import MinHash
 
 from transforms.document import Document
 from transforms.errors import ConfigError
@@ -104,12 +103,18 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
 @lru_cache(maxsize=None)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The seeded hash permutations, drawn once per process and shared by every signature."""
+    # datasketch is imported where it is used, as is spaCy (transforms/rewrites.py): importing it takes
+    # 0.3 s (SciPy, for its LSH), which the process that only builds the graph need not pay.
+    from datasketch import MinHash
+
     return MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME).permutations
 
 
 def signature(hashes: np.ndarray, num_perm: int, seed: int) -> bytes:
     """The MinHash signature of 32-bit hashes (:func:`shingle_hashes`) as bytes (``num_perm``
     little-endian uint32 values); a hash given twice counts once, as in a set."""
+    from datasketch import MinHash
+
     sketch = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME, permutations=permutations(num_perm, seed),
                      hashfunc=int)  # the items are hashes already
     sketch.update_batch(hashes.tolist())

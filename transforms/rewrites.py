@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache, partial
-from typing import Any, Iterator, List, Mapping, NamedTuple, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Mapping, NamedTuple, Tuple
 
 import apache_beam as beam
-import spacy
 import wordfreq
 
 from transforms.dedup import (BlockedPairs, Components, Rank, RelateAcrossWindows, Relation, ScorePairs, block_entries,
@@ -27,6 +26,9 @@ from transforms.dedup import (BlockedPairs, Components, Rank, RelateAcrossWindow
 from transforms.document import Document
 from transforms.frequency import zipf_frequencies
 from transforms.stage import is_windowed
+
+if TYPE_CHECKING:
+    import spacy
 
 Sentences = tuple[frozenset[str], ...]
 
@@ -55,6 +57,10 @@ _HYPHENATED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 
 @lru_cache(maxsize=None)
 def _blank(code: str) -> spacy.language.Language:
+    # Imported here: the process that only builds the graph (the local runner's, with worker
+    # processes) does not pay the 0.5 s that importing spaCy takes.
+    import spacy
+
     try:
         language = spacy.util.get_lang_class(code)
         exceptions = {text: tokens for text, tokens in language.Defaults.tokenizer_exceptions.items()
