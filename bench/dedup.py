@@ -37,7 +37,7 @@ import apache_beam as beam  # noqa: E402
 import wordfreq  # noqa: E402
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.runners import PipelineFlags, make_runner  # noqa: E402
+from pipeline.runners import CachedViewOptions, make_runner  # noqa: E402
 from transforms.dedup import DUPLICATES, AttachRelations, FindDuplicates, rank, text_signature  # noqa: E402
 from transforms.document import Document  # noqa: E402
 
@@ -53,7 +53,7 @@ SWAPS = [(" percent", "%"), ("“", '"'), ("”", '"'), ("’", "'"), ("U.S.", "
 
 
 def _pipeline() -> beam.Pipeline:
-    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    options = CachedViewOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     return beam.Pipeline(runner=make_runner(options), options=options)
 
 

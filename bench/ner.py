@@ -46,7 +46,7 @@ from apache_beam.ml.inference.base import PredictionResult  # noqa: E402
 
 from pipeline.cli import main as newsbeam  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.runners import PipelineFlags, make_runner  # noqa: E402
+from pipeline.runners import CachedViewOptions, make_runner  # noqa: E402
 from transforms import canonical, entities  # noqa: E402
 from transforms.document import Document  # noqa: E402
 from transforms.language import LanguageDetector  # noqa: E402
@@ -96,7 +96,7 @@ def time_bare(config: dict[str, Any], texts: list[str]) -> tuple[tuple[float, fl
 
 def time_beam(config: dict[str, Any], docs: list[Document], with_ner: bool) -> tuple[float, float]:
     """(wall, CPU) seconds of a one-worker in-memory Beam run over ``docs``, with or without NER."""
-    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    options = CachedViewOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     root = beam.Pipeline(runner=make_runner(options), options=options)
     created = root | "Create" >> beam.Create(docs)
     if with_ner:

@@ -33,7 +33,7 @@ from pipeline.manifest import LockedError
 from pipeline.outputs import AccountingError, finalize, format_table
 from pipeline.report import DEFAULT_DOCS, ReportError
 from pipeline.report import main as write_report
-from pipeline.runners import PipelineFlags, is_local, make_runner, overlay_args, register_runner_options
+from pipeline.runners import CachedViewOptions, is_local, make_runner, overlay_args, register_runner_options
 from transforms.errors import ConfigError
 from transforms.shard import ShardOptions, shards_for
 
@@ -126,7 +126,7 @@ def _pipeline_options(beam_args: list[str], input_bytes: int | None = None) -> P
     ``input_bytes``: a local run uses both cores, or one worker for a small input, and the relations'
     groups are split by the input's size (``--group_shards``, :func:`transforms.shard.shards_for`)."""
     register_runner_options(beam_args)
-    options = PipelineFlags(beam_args)
+    options = CachedViewOptions(beam_args)
     # Named on the command line, whatever the value (drop_default would also drop an explicit
     # --direct_num_workers=1, which equals Beam's default).
     given = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}

@@ -44,8 +44,8 @@ def register_runner_options(argv: Sequence[str]) -> None:
         importlib.import_module(qualified.rsplit(".", 1)[0])
 
 
-class PipelineFlags(PipelineOptions):
-    """Beam's ``PipelineOptions``, each view made once: hand it to a pipeline where Beam's own would go.
+class CachedViewOptions(PipelineOptions):
+    """Beam's ``PipelineOptions`` with each view made once: what newsbeam hands its pipelines.
 
     Beam asks a pipeline's options for a view (``view_as(TypeOptions)`` and others) at every transform
     it applies, and each view parses the flags again with argparse: 1,817 views took 0.69 s of the

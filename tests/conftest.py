@@ -13,7 +13,7 @@ from hypothesis import settings
 
 from pipeline.cli import main
 from pipeline.config import load_config
-from pipeline.runners import PipelineFlags, make_runner
+from pipeline.runners import CachedViewOptions, make_runner
 from transforms.relations import RelateDocuments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def local_pipeline(*flags: str) -> TestPipeline:
     """A TestPipeline on the in-process FnApiRunner (never the Prism download), with Beam ``flags``."""
-    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory", *flags])
+    options = CachedViewOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory", *flags])
     return TestPipeline(runner=make_runner(options), options=options)
 
 

@@ -25,7 +25,7 @@ from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 from pipeline.cli import _pipeline_options, main  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.graph import build  # noqa: E402
-from pipeline.runners import PipelineFlags, make_runner  # noqa: E402
+from pipeline.runners import CachedViewOptions, make_runner  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "gs://newsbeam-dry-run"
@@ -38,7 +38,7 @@ PORTABLE_URNS = {"beam:transform:impulse:v1", "beam:transform:pardo:v1", "beam:t
 
 def _translate(extra: list[str], streaming: bool = False):
     """Translate newsbeam's graph for Dataflow without submitting it; returns the Job."""
-    options = PipelineFlags([*DATAFLOW_ARGS, *extra])
+    options = CachedViewOptions([*DATAFLOW_ARGS, *extra])
     root = beam.Pipeline(options=options)
     build(root, f"{BUCKET}/landing/*.txt", f"{BUCKET}/out/.staging-dryrun", load_config(),
           {"version": "test", "config_hash": "test"}, streaming=streaming)
@@ -138,7 +138,7 @@ def test_streaming_graph_relates_counts_and_writes_per_window(tmp_path, monkeypa
         (landing / name).write_bytes(data)
         os.utime(landing / name, (start + offsets[name], start + offsets[name]))
     config = load_config(overrides=["streaming.window_seconds=5", "streaming.poll_seconds=1"])
-    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    options = CachedViewOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     out = tmp_path / "out"
     with beam.Pipeline(runner=make_runner(options), options=options) as root:
         build(root, str(landing / "*.txt"), str(out), config, {"version": "test", "config_hash": "test"},

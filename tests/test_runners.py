@@ -16,7 +16,7 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 
 from pipeline.config import load_config
 from pipeline.graph import build
-from pipeline.runners import PipelineFlags, release_freed_memory
+from pipeline.runners import CachedViewOptions, release_freed_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,20 +72,20 @@ def test_runners_release_freed_memory_leaves_a_users_own_threshold(clean_env, mo
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == str(128 * 1024)
 
 
-def test_runners_pipeline_flags_views_are_made_once_and_share_values():
-    flags = PipelineFlags(["--direct_num_workers=2", "--runner=direct"])
-    assert flags.view_as(DirectOptions) is flags.view_as(DirectOptions)
-    flags.view_as(DirectOptions).direct_num_workers = 1
-    assert flags.view_as(DirectOptions).direct_num_workers == 1
-    assert flags.get_all_options()["direct_num_workers"] == 1
+def test_runners_cached_view_options_make_each_view_once_and_share_values():
+    options = CachedViewOptions(["--direct_num_workers=2", "--runner=direct"])
+    assert options.view_as(DirectOptions) is options.view_as(DirectOptions)
+    options.view_as(DirectOptions).direct_num_workers = 1
+    assert options.view_as(DirectOptions).direct_num_workers == 1
+    assert options.get_all_options()["direct_num_workers"] == 1
     # Beam's Pipeline deep-copies its options: the copy's views write to the copy's values only.
-    copied = copy.deepcopy(flags)
+    copied = copy.deepcopy(options)
     copied.view_as(StandardOptions).runner = "FlinkRunner"
     assert copied.get_all_options()["runner"] == "FlinkRunner"
-    assert flags.view_as(StandardOptions).runner == "direct"
+    assert options.view_as(StandardOptions).runner == "direct"
 
 
-def test_runners_pipeline_flags_build_the_graph_plain_options_build(tmp_path):
+def test_runners_cached_view_options_build_the_graph_plain_options_build(tmp_path):
     def graph(options: PipelineOptions) -> tuple[list[str], dict]:
         root = beam.Pipeline(options=options)
         build(root, str(tmp_path / "*.txt"), str(tmp_path / "out"), load_config(), {"config_hash": "test"})
@@ -94,7 +94,7 @@ def test_runners_pipeline_flags_build_the_graph_plain_options_build(tmp_path):
                 root.options.get_all_options())
 
     args = ["--runner=FnApiRunner", "--no_pipeline_type_check"]
-    plain, cached = graph(PipelineOptions(args)), graph(PipelineFlags(args))
+    plain, cached = graph(PipelineOptions(args)), graph(CachedViewOptions(args))
     assert len(plain[0]) > 300
     assert cached == plain
     assert cached[1]["pipeline_type_check"] is False

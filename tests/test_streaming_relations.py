@@ -16,7 +16,7 @@ from apache_beam.utils.timestamp import Timestamp
 
 from pipeline.config import load_config
 from pipeline.graph import build
-from pipeline.runners import PipelineFlags, make_runner
+from pipeline.runners import CachedViewOptions, make_runner
 from tests.conftest import SEEDS, local_pipeline
 from transforms.dedup import RelateAcrossWindows, RelationForest, block_edges, join_block, relation_ttl_seconds
 from transforms.document import document_id
@@ -167,7 +167,7 @@ RELATION_FIELDS = ("duplicate_of", "duplicate_score", "rewrite_of", "rewrite_sco
 def _run(landing: Path, out: Path, streaming: bool) -> dict[str, list[dict]]:
     """The graph over ``landing`` on the local runner -> records by window (``""`` for a batch)."""
     config = load_config(overrides=["streaming.window_seconds=5", "streaming.poll_seconds=1"])
-    options = PipelineFlags(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    options = CachedViewOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     with beam.Pipeline(runner=make_runner(options), options=options) as root:
         build(root, str(landing / "*.txt"), str(out), config, {"version": "test", "config_hash": "test"},
               streaming=streaming)
