@@ -214,6 +214,18 @@ def test_language_detector_cache_gives_the_uncached_answers(config):
     assert [cached(text) for text in texts] == [plain(text) for text in texts]
 
 
+
+def test_language_detectors_share_the_profiles_loaded_once_per_seed():
+    assert language.profiles(0) is language.profiles(0)
+    assert language.profiles(1) is not language.profiles(0)
+    first, second = LanguageDetector(seed=0, max_chars=10000), LanguageDetector(seed=0, max_chars=10000)
+    texts = (ENGLISH, SPANISH, GERMAN, RUSSIAN, ENGLISH[:90] + " " + SPANISH[:90])
+    answers = [first.detect(text) for text in texts]
+    # The shared profiles carry nothing from one detection to the next, whichever detector made it.
+    for text in (FRENCH, CHINESE, GERMAN) * 3:
+        second.detect(text)
+    assert [second.detect(text) for text in texts] == answers == [first.detect(text) for text in texts]
+
 @pytest.mark.parametrize("text, code", [(ENGLISH + "\n\n" + ENGLISH, "en"), (GERMAN + "\n\n" + GERMAN, "de")])
 def test_language_stage_single_language_has_no_spans(config, text, code):
     doc = language.build(config)(Document.from_raw("one.txt", text))
