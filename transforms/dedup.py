@@ -101,22 +101,25 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The seeded hash permutations, drawn once per process and shared by every signature."""
-    # datasketch is imported where it is used, as is spaCy (transforms/rewrites.py): importing it takes
-    # 0.3 s (SciPy, for its LSH), which the process that only builds the graph need not pay.
+def _minhash() -> type:
+    """datasketch's ``MinHash``, imported on first use, as spaCy is (transforms/rewrites.py): importing
+    datasketch takes 0.3 s (SciPy, for its LSH), which the process that only builds the graph need not pay."""
     from datasketch import MinHash
 
-    return MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME).permutations
+    return MinHash
+
+
+@lru_cache(maxsize=None)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded hash permutations, drawn once per process and shared by every signature."""
+    return _minhash()(num_perm=num_perm, seed=seed, scheme=_SCHEME).permutations
 
 
 def signature(hashes: np.ndarray, num_perm: int, seed: int) -> bytes:
     """The MinHash signature of 32-bit hashes (:func:`shingle_hashes`) as bytes (``num_perm``
     little-endian uint32 values); a hash given twice counts once, as in a set."""
-    from datasketch import MinHash
-
-    sketch = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME, permutations=permutations(num_perm, seed),
-                     hashfunc=int)  # the items are hashes already
+    sketch = _minhash()(num_perm=num_perm, seed=seed, scheme=_SCHEME, permutations=permutations(num_perm, seed),
+                         hashfunc=int)  # the items are hashes already
     sketch.update_batch(hashes.tolist())
     return sketch.hashvalues.astype("<u4").tobytes()
 
