@@ -55,7 +55,7 @@ def _repair(doc: Document, pairs: list[tuple[str, str]], kind: str) -> None:
     for before, after in pairs:
         start = doc.text.index(before)
         edits.append(Edit(start, start + len(before), after))
-    starts = doc.edit(edits)
+    starts, _ = doc.edit(edits)
     doc.repairs.extend({"kind": kind, "before": before, "after": after, "start": start}
                        for (before, after), start in zip(pairs, starts))
 

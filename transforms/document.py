@@ -76,12 +76,13 @@ class Document:
         return cls(id=document_id(source, raw), source=source, text=raw,
                    tmap=TextMap.identity(len(raw)), encoding=encoding, **fields)
 
-    def edit(self, edits: list[Edit]) -> list[int]:
-        """Apply edits to ``text`` (keeping the raw-offset map); return each edit's new start."""
+    def edit(self, edits: list[Edit]) -> tuple[list[int], list[tuple[int, int]]]:
+        """Apply edits to ``text`` (keeping the raw-offset map); return each edit's new start and
+        the raw extent of the text it replaced."""
         if not edits:
-            return []
-        self.text, self.tmap, starts = apply_edits(self.text, edits, self.tmap)
-        return starts
+            return [], []
+        self.text, self.tmap, starts, raws = apply_edits(self.text, edits, self.tmap)
+        return starts, raws
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         return self.tmap.raw_span(start, end)

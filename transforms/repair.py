@@ -59,7 +59,7 @@ def _record(doc: Document, kind: str, result: PassResult, evidence: list[dict[st
     for item in evidence:
         item["start"] = shift(item["start"], edits)
     new_evidence = [dict(item, start=shift(item["start"], edits)) for item in result.evidence]
-    starts = doc.edit(edits)
+    starts, _ = doc.edit(edits)
     doc.repairs.extend({"kind": kind, "before": before, "after": edit.replacement, "start": start}
                        for edit, before, start in zip(edits, befores, starts))
     evidence.extend(new_evidence)

@@ -30,84 +30,102 @@ class TextMap:
     """
 
     segments: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
-    _starts: list[int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self._starts = [segment[0] for segment in self.segments]
+    # Each segment's first position, for bisection; made when first needed (apply_edits only
+    # walks the segments, in text order).
+    _starts: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def identity(cls, length: int) -> "TextMap":
         return cls([(0, length, 0, length, True)] if length else [])
 
-    def _index(self, pos: int) -> int:
-        return max(0, bisect.bisect_right(self._starts, pos) - 1)
+    def _index(self, pos: int, hint: int | None = None) -> int:
+        """Index of the segment holding ``pos`` (the last one for a position at or past the end).
+
+        From ``hint``, a segment at or before it, the walk steps on: a stage asks in text order,
+        and the next answer is a segment or two further, where a bisection is a call and a dozen
+        comparisons. Without one, or when ``pos`` lies before it, the segments are bisected.
+        """
+        segments = self.segments
+        if hint is None or segments[hint][0] > pos:
+            if self._starts is None:
+                self._starts = [segment[0] for segment in segments]
+            return max(0, bisect.bisect_right(self._starts, pos) - 1)
+        last = len(segments) - 1
+        while hint < last and segments[hint][1] <= pos:
+            hint += 1
+        return hint
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw extent of ``text[start:end]``; a span touching a replacement widens to it."""
-        if not self.segments:
-            return (0, 0)
+        return self._span(start, end, None)[0]
+
+    def _span(self, start: int, end: int, i: int | None) -> tuple[tuple[int, int], int]:
+        """:meth:`raw_span` looked up from segment ``i`` on, and the segment it ended in."""
+        segments = self.segments
+        if not segments:
+            return (0, 0), 0
+        i = self._index(start, i)
+        t0, _, r0, r1, linear = segments[i]
+        left = r0 + min(max(start - t0, 0), r1 - r0) if linear else r0
         if end <= start:
-            point = self._raw_point(start, left=True)
-            return (point, point)
-        return (self._raw_point(start, left=True), self._raw_point(end - 1, left=False))
-
-    def _raw_point(self, pos: int, left: bool) -> int:
-        t0, t1, r0, r1, linear = self.segments[self._index(pos)]
-        if linear:
-            offset = min(max(pos - t0, 0), r1 - r0)
-            return r0 + offset if left else min(r0 + offset + 1, r1)
-        return r0 if left else r1
-
-    def slice(self, start: int, end: int, new_start: int) -> list[tuple[int, int, int, int, bool]]:
-        """Segments covering ``[start, end)`` of the mapped text, re-based at ``new_start``."""
-        out: list[tuple[int, int, int, int, bool]] = []
-        if end <= start:
-            return out
-        i = self._index(start)
-        while i < len(self.segments):
-            t0, t1, r0, r1, linear = self.segments[i]
-            if t0 >= end:
-                break
-            a, b = max(t0, start), min(t1, end)
-            if a < b:
-                if linear:
-                    out.append((new_start + a - start, new_start + b - start, r0 + a - t0, r0 + b - t0, True))
-                else:
-                    out.append((new_start + a - start, new_start + b - start, r0, r1, False))
-            i += 1
-        return out
+            return (left, left), i
+        i = self._index(end - 1, i)
+        t0, _, r0, r1, linear = segments[i]
+        return (left, min(r0 + min(max(end - 1 - t0, 0), r1 - r0) + 1, r1) if linear else r1), i
 
 
-def apply_edits(text: str, edits: Iterable[Edit], tmap: TextMap) -> tuple[str, TextMap, list[int]]:
-    """Apply non-overlapping edits; return the new text, its composed map and each edit's new start.
+def _copy(segments: list, i: int, start: int, end: int, delta: int, out: list) -> int:
+    """Append to ``out`` the segments covering ``[start, end)``, moved by ``delta``, walking from
+    segment ``i`` (at or before ``start``); return the index of the segment holding ``end - 1``."""
+    while True:
+        t0, t1, r0, r1, linear = segments[i]
+        a, b = max(t0, start), min(t1, end)
+        if a < b:
+            if linear:
+                out.append((a + delta, b + delta, r0 + a - t0, r0 + b - t0, True))
+            else:
+                out.append((a + delta, b + delta, r0, r1, False))
+        if t1 >= end:
+            return i
+        i += 1
 
-    Edits may come in any order; they are applied by position. Overlapping edits raise
-    ``ValueError`` because their result would depend on order.
+
+def apply_edits(text: str, edits: Iterable[Edit],
+                tmap: TextMap) -> tuple[str, TextMap, list[int], list[tuple[int, int]]]:
+    """Apply non-overlapping edits; return the new text, its composed map, each edit's new start
+    and the raw extent of what each edit replaced (as :meth:`TextMap.raw_span` before the edit).
+
+    Edits may come in any order; they are applied by position, in one walk over the map's
+    segments. Overlapping edits raise ``ValueError`` because their result would depend on order.
     """
     ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[1].end))
     pieces: list[str] = []
     segments: list[tuple[int, int, int, int, bool]] = []
     new_starts = [0] * len(ordered)
+    raws = [(0, 0)] * len(ordered)
     cursor = 0
     length = 0
+    at = 0  # a segment of the map at or before cursor: edits come in text order, so the walk only goes on
     for index, edit in ordered:
-        if edit.start < cursor or edit.end < edit.start or edit.end > len(text):
+        start, end, replacement = edit
+        if start < cursor or end < start or end > len(text):
             raise ValueError(f"overlapping or out-of-range edit {edit!r}")
-        if edit.start > cursor:
-            pieces.append(text[cursor:edit.start])
-            segments.extend(tmap.slice(cursor, edit.start, length))
-            length += edit.start - cursor
+        if start > cursor:
+            pieces.append(text[cursor:start])
+            at = _copy(tmap.segments, at, cursor, start, length - cursor, segments)
+            length += start - cursor
         new_starts[index] = length
-        if edit.replacement:
-            raw = tmap.raw_span(edit.start, edit.end) if edit.end > edit.start else tmap.raw_span(edit.start, edit.start)
-            pieces.append(edit.replacement)
-            segments.append((length, length + len(edit.replacement), raw[0], raw[1], False))
-            length += len(edit.replacement)
-        cursor = edit.end
+        if tmap.segments:
+            raws[index], at = tmap._span(start, end, at)
+        if replacement:
+            pieces.append(replacement)
+            segments.append((length, length + len(replacement), *raws[index], False))
+            length += len(replacement)
+        cursor = end
     if cursor < len(text):
         pieces.append(text[cursor:])
-        segments.extend(tmap.slice(cursor, len(text), length))
-    return "".join(pieces), TextMap(segments), new_starts
+        _copy(tmap.segments, at, cursor, len(text), length - cursor, segments)
+    return "".join(pieces), TextMap(segments), new_starts, raws
 
 
 def shift(position: int, edits: Iterable[Edit]) -> int:
