@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from hypothesis import given, strategies as st
@@ -13,7 +14,7 @@ from transforms import repair
 from transforms.document import Document
 from transforms.textmap import Edit
 from transforms.errors import ConfigError
-from transforms.repair_common import zipf_table
+from transforms.repair_common import Protector, protected_rule, zipf_table
 from transforms.repair_glued import GluedPass, document_names
 
 CONFIG = load_config()
@@ -453,6 +454,49 @@ def test_repair_check_config_names_a_bad_rule():
     config["files"]["rules/repair.yaml"]["glued"]["function_words"].append(False)
     with pytest.raises(ConfigError, match="glued.function_words"):
         repair.check_config(config)
+
+
+def test_repair_check_config_names_a_bad_protected_rule():
+    config = copy.deepcopy(CONFIG)
+    config["files"]["rules/repair.yaml"]["protected"]["email"]["requires"] = "@"
+    with pytest.raises(ConfigError, match=r"protected\.email\.requires"):
+        repair.check_config(config)
+    config = copy.deepcopy(CONFIG)
+    config["files"]["rules/repair.yaml"]["protected"]["formula"] = "(unclosed"
+    with pytest.raises(ConfigError, match=r"protected\.formula.*does not compile"):
+        repair.check_config(config)
+
+
+IDENTIFIERS = ["Write to press@example.com or visit https://www.example.com/news/today or www.bbc.co.uk for details.",
+               "Follow @NGRSenate and the #COVID19 hashtag, or ftp://files.example.org/a.txt.",
+               "The company trades as $AAPL on Nasdaq, as NYSE: BRK.B and NASDAQ:MSFT do; CO2 and PM2.5 rose.",
+               "Booking.com and pic.twitter.com/abc were cited by the U.S. embassy in Abuja."]
+
+
+def test_repair_protected_rules_hold_what_they_require():
+    # A rule is left out of the scan of a text holding none of its required strings: true only if
+    # every match of it holds one.
+    rules = CONFIG["files"]["rules/repair.yaml"]["protected"]
+    matched = set()
+    for name, rule in rules.items():
+        pattern, requires = protected_rule(rule, name)
+        for text in IDENTIFIERS + [SEED_002, NEWS]:
+            for match in re.finditer(pattern, text):
+                matched.add(name)
+                assert not requires or any(part in match.group() for part in requires), (name, match.group())
+    assert matched == set(rules)
+
+
+def test_repair_protected_spans_are_those_of_every_rule_scanned():
+    rules = CONFIG["files"]["rules/repair.yaml"]["protected"]
+    everything = re.compile("|".join(f"(?:{protected_rule(rules[name], name)[0]})" for name in sorted(rules)))
+    protector = Protector(rules)
+    texts = IDENTIFIERS + [SEED_002, NEWS, " ".join(IDENTIFIERS), "No identifier here at all"]
+    found = [protector.find(text) for text in texts]
+    assert found == [[match.span() for match in everything.finditer(text)] for text in texts]
+    assert [texts[0][start:end] for start, end in found[0]] == [
+        "press@example.com", "https://www.example.com/news/today", "www.bbc.co.uk"]
+    assert found[-1] == []
 
 
 def test_repair_keeps_a_documents_own_spacing_before_punctuation():

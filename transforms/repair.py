@@ -23,8 +23,8 @@ from cachetools import LRUCache
 from transforms import repair_encoding, repair_glued, repair_mt, repair_punctuation
 from transforms.document import Document, text_key
 from transforms.errors import ConfigError
-from transforms.repair_common import (TOKEN_RE, Context, PassResult, Protector, RepairPass, compile_rule,
-                                      cased_words, english_share, word_set, zipf_table)
+from transforms.repair_common import (TOKEN_RE, Context, PassResult, Protector, RepairPass, cased_words,
+                                      compile_rule, english_share, protected_rule, word_set, zipf_table)
 from transforms.textmap import shift
 
 STAGE = "repair"
@@ -186,7 +186,8 @@ def check_config(config: Mapping[str, Any]) -> None:
     for index, rule in enumerate(rules["encoding"]["lossy"]):
         if {"id", "pattern", "replacement"} - set(rule):
             raise ConfigError(f"repair.rules_file:encoding.lossy[{index}]", "needs id, pattern and replacement")
-    for name, pattern in rules["protected"].items():
-        compile_rule(f"repair.rules_file:protected.{name}", pattern)
+    for name, rule in rules["protected"].items():
+        key = f"repair.rules_file:protected.{name}"
+        compile_rule(key, protected_rule(rule, key)[0])
     repair_encoding.build(rules["encoding"])
     repair_mt.build(rules["mt"])
