@@ -57,9 +57,9 @@ _LETTER = regex.compile(r"\p{L}")
 WIDE_CHARS = 3
 
 
-def _width(text: str, wide: int | None = None) -> int:
+def _width(text: str, wide: int) -> int:
     """The length of a line in characters, a Chinese character or kana (``wide`` of them) counting WIDE_CHARS."""
-    return len(text) + (WIDE_CHARS - 1) * (len(_WIDE.findall(text)) if wide is None else wide)
+    return len(text) + (WIDE_CHARS - 1) * wide
 
 
 def _stop_words_file(code: str) -> Path:
@@ -263,12 +263,12 @@ class LineClassifier:
             return [(GOOD, feature) for _, feature in rated]
         final = _in_context(initial)
         features = [feature for _, feature in rated]
-        self._main_block(texts, initial, final, features, start, breaks, furniture)
+        self._main_block(texts, signals, initial, final, features, start, breaks, furniture)
         # A dropped line is recorded with the feature that decided it (short, headline, off_block, ...).
         return list(zip(final, features))
 
-    def _main_block(self, texts: list[str], initial: list[str], final: list[str], features: list[str],
-                    start: int, breaks: frozenset[int], furniture: frozenset[int]) -> None:
+    def _main_block(self, texts: list[str], signals: list[LineSignals], initial: list[str], final: list[str],
+                    features: list[str], start: int, breaks: frozenset[int], furniture: frozenset[int]) -> None:
         """Keep only the article: the run of lines with the most prose net of the furniture in it.
 
         A line scores its length when it is prose (good or near-good alone, good in context) and
@@ -307,7 +307,7 @@ class LineClassifier:
                 listed[i] = True
         for i, cls in enumerate(final):
             if initial[i] in (GOOD, NEARGOOD) and cls == GOOD:
-                scores.append(_width(texts[i]))
+                scores.append(_width(texts[i], signals[i].wide))
             else:
                 scores.append(0 if listed[i] else -self.line_cost)
         segments = _segments(scores, start, breaks)
