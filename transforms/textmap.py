@@ -106,16 +106,25 @@ def apply_edits(text: str, edits: Iterable[Edit],
     cursor = 0
     length = 0
     at = 0  # a segment of the map at or before cursor: edits come in text order, so the walk only goes on
+    old = tmap.segments
     for index, edit in ordered:
         start, end, replacement = edit
         if start < cursor or end < start or end > len(text):
             raise ValueError(f"overlapping or out-of-range edit {edit!r}")
+        # Most edits (a removed line among a page's kept ones) lie, with the text before them, in
+        # one copied segment: that case is answered here, the rest by the general walk.
+        t0, t1, r0, _, linear = old[at] if old else (0, 0, 0, 0, False)
         if start > cursor:
             pieces.append(text[cursor:start])
-            at = _copy(tmap.segments, at, cursor, start, length - cursor, segments)
+            if linear and t0 <= cursor and start <= t1:
+                segments.append((length, length + start - cursor, r0 + cursor - t0, r0 + start - t0, True))
+            else:
+                at = _copy(old, at, cursor, start, length - cursor, segments)
             length += start - cursor
         new_starts[index] = length
-        if tmap.segments:
+        if linear and t0 <= start < end <= t1:
+            raws[index] = (r0 + start - t0, r0 + end - t0)
+        elif old:
             raws[index], at = tmap._span(start, end, at)
         if replacement:
             pieces.append(replacement)
@@ -124,7 +133,7 @@ def apply_edits(text: str, edits: Iterable[Edit],
         cursor = end
     if cursor < len(text):
         pieces.append(text[cursor:])
-        _copy(tmap.segments, at, cursor, len(text), length - cursor, segments)
+        _copy(old, at, cursor, len(text), length - cursor, segments)
     return "".join(pieces), TextMap(segments), new_starts, raws
 
 
