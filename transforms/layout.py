@@ -1,7 +1,7 @@
 """Line helpers shared by the cleaning stages, and the final paragraph layout of the body.
 
 Cleaning stages see the text as lines (:func:`lines`) and take spans out through :func:`remove`,
-which records each removal with its raw offsets before editing. The layout stage then gives the
+which records each removal with its raw offsets, as the edit finds them. The layout stage gives the
 body one shape whatever the input's: paragraphs separated by exactly one blank line, no leading or
 trailing blank lines, lines of one hard-wrapped paragraph joined. Written by hand because the
 paragraph conventions of scraped plain text (one paragraph per line, wrapped lines, runs of blank

@@ -41,9 +41,9 @@ class TextMap:
     def _index(self, pos: int, hint: int | None = None) -> int:
         """Index of the segment holding ``pos`` (the last one for a position at or past the end).
 
-        From ``hint``, a segment at or before it, the walk steps on: a stage asks in text order,
-        and the next answer is a segment or two further, where a bisection is a call and a dozen
-        comparisons. Without one, or when ``pos`` lies before it, the segments are bisected.
+        From ``hint``, a segment at or before it, the walk steps on: :func:`apply_edits` asks in
+        text order, and the next answer is a segment or two further, where a bisection is a call
+        and a dozen comparisons. Without one, or when ``pos`` lies before it, the segments are bisected.
         """
         segments = self.segments
         if hint is None or segments[hint][0] > pos:
