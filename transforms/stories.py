@@ -131,7 +131,7 @@ def _story_blocks(element: tuple[Rank, StoryFeatures]) -> Iterator[tuple[str, tu
 
 def _verify(key: str, a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
     """Each pair is judged in the block of its smallest shared key only."""
-    return linked(a, b, settings) if first_shared_key(a[0], b[0]) == key else None
+    return linked(a, b, settings) if first_shared_key(key, a[0], b[0]) else None
 
 
 def _no_score(element: tuple[Rank, Rank]) -> tuple[Rank, tuple[Rank, None]]:
