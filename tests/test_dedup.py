@@ -8,8 +8,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import (BlockedPairs, band_keys, block_pairs, check_config, components, estimated_jaccard,
-                              first_shared_band, first_shared_key, identical_copies, neighbour_pairs, rank, shared_blocks,
-                              shingle_hashes, signature, text_signature, words)
+                              first_shared_band, identical_copies, is_first_shared_key, neighbour_pairs, rank,
+                              shared_blocks, shingle_hashes, signature, text_signature, words)
 from transforms.document import Document
 from transforms.errors import ConfigError
 
@@ -211,22 +211,22 @@ def test_dedup_guarded_failure_keeps_the_document_out_of_the_relation_only():
     assert guarded("stories", lambda d: len(d.text), doc) == len(doc.text)
 
 
-def test_dedup_first_shared_key_judges_a_pair_in_its_smallest_shared_block():
+def test_dedup_is_first_shared_key_judges_a_pair_in_its_smallest_shared_block():
     # Story blocking keys of four reports of the Mishustin visit (sorted, as the features hold them).
     keys = [("beijing", "jinping", "mishustin", "russia", "xi"),
             ("beijing", "china", "mishustin", "visit", "xi"),
             ("li", "mishustin", "qiang"),
             ("agreements", "mishustin", "russia", "shanghai", "trade")]
-    assert first_shared_key("beijing", keys[0], keys[1])
-    assert not first_shared_key("mishustin", keys[0], keys[1])
-    assert not first_shared_key("xi", keys[0], keys[1])
-    assert first_shared_key("mishustin", keys[0], keys[2])
-    assert not first_shared_key("russia", keys[0], keys[3])
+    assert is_first_shared_key("beijing", keys[0], keys[1])
+    assert not is_first_shared_key("mishustin", keys[0], keys[1])
+    assert not is_first_shared_key("xi", keys[0], keys[1])
+    assert is_first_shared_key("mishustin", keys[0], keys[2])
+    assert not is_first_shared_key("russia", keys[0], keys[3])
     judged = 0
     for a in keys:
         for b in keys:
             shared = set(a) & set(b)
             for key in shared:
-                assert first_shared_key(key, a, b) == (key == min(shared))
-                judged += first_shared_key(key, a, b)
+                assert is_first_shared_key(key, a, b) == (key == min(shared))
+                judged += is_first_shared_key(key, a, b)
     assert judged == 16  # each ordered pair of the four (all share "mishustin") in exactly one block

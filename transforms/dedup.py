@@ -167,7 +167,7 @@ def neighbour_pairs(members: Iterable[tuple[Rank, Any]], window: int) -> Iterato
                 yield first, second
 
 
-def first_shared_key(key: Any, keys_a: Sequence[Any], keys_b: Sequence[Any]) -> bool:
+def is_first_shared_key(key: Any, keys_a: Sequence[Any], keys_b: Sequence[Any]) -> bool:
     """Whether ``key``, a blocking key of both records (each's keys sorted), is the smallest they share:
     a pair in several blocks is handled in that one only. Only the keys below it are compared (the
     whole sets were built for every candidate pair, 1.6% of a run)."""
@@ -239,7 +239,7 @@ class VerifiedPairs(beam.PTransform):
     pairs that join two of its groups not yet joined, at most one fewer than its members, and does not
     verify the others: a pair left out joins two records that the block's kept pairs already join. A
     pair is kept from every block whose ``verify`` passes it, so a relation's ``verify`` passes a pair
-    only in the first key the two share (:func:`first_shared_key`, :func:`first_shared_band`).
+    only in the first key the two share (:func:`is_first_shared_key`, :func:`first_shared_band`).
     Why the pairs are not grouped here: a syndicated article's copies share all their story keys, so
     the verified pairs grow with the square of its copies (the 100k-document bench corpus has stories
     of up to 483 records), and a group held them all in memory on the local runner.

@@ -22,7 +22,7 @@ import apache_beam as beam
 import wordfreq
 
 from transforms.dedup import (BlockedPairs, Components, Rank, RelateAcrossWindows, Relation, ScorePairs, block_entries,
-                              first_shared_key, relation_ttl_seconds)
+                              is_first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.frequency import zipf_frequencies
 from transforms.stage import is_windowed
@@ -297,7 +297,7 @@ def _blocks(element: tuple[Rank, tuple[list[str], Sentences]],
 def _verify_rewrite(key: str, features_a: tuple[list[str], Sentences], features_b: tuple[list[str], Sentences],
                     settings: Mapping[str, Any]) -> float | None:
     """A pair is scored in the first block the two share only, and kept when its score is high."""
-    if not first_shared_key(key, features_a[0], features_b[0]):
+    if not is_first_shared_key(key, features_a[0], features_b[0]):
         return None
     score = _score(features_a, features_b, settings)
     return score if score >= settings["threshold"] else None

@@ -24,7 +24,7 @@ import apache_beam as beam
 import numpy as np
 
 from transforms.dedup import (DISTINCT, Components, JoinIdentical, Rank, RelateAcrossWindows, Relation, VerifiedPairs,
-                              block_entries, first_shared_key, relation_ttl_seconds)
+                              block_entries, is_first_shared_key, relation_ttl_seconds)
 from transforms.document import Document
 from transforms.rewrites import rarities, salient_terms, tokenize
 from transforms.stage import is_windowed
@@ -131,7 +131,7 @@ def _story_blocks(element: tuple[Rank, StoryFeatures]) -> Iterator[tuple[str, tu
 
 def _verify(key: str, a: StoryFeatures, b: StoryFeatures, settings: Mapping[str, Any]) -> float | None:
     """Each pair is judged in the block of its smallest shared key only."""
-    return linked(a, b, settings) if first_shared_key(key, a[0], b[0]) else None
+    return linked(a, b, settings) if is_first_shared_key(key, a[0], b[0]) else None
 
 
 def _no_score(element: tuple[Rank, Rank]) -> tuple[Rank, tuple[Rank, None]]:
