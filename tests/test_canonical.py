@@ -155,6 +155,7 @@ def test_canonical_gazetteers_are_read_once_and_left_as_read(config, canonicaliz
     assert places == canonical.place_names.__wrapped__(population)
     assert countries == canonical.country_names.__wrapped__()
 
+
 def test_canonical_non_names_keep_their_text(canonicalize):
     doc = canonicalize(tagged("Trade could reach $200 billion, up 40% from the same period in 2022.",
                               ("$200 billion", "MONEY", 0), ("40%", "PERCENT", 0),

@@ -10,11 +10,11 @@ from apache_beam.testing.util import assert_that, equal_to
 from wordfreq import get_frequency_list, top_n_list
 
 from pipeline.config import load_config
-from tests.conftest import local_pipeline
+from tests.conftest import SEEDS, local_pipeline
 from transforms import language
 from transforms.document import Document
 from transforms.errors import ConfigError
-from transforms.language import LanguageDetector, decide, iso639_1
+from transforms.language import LanguageDetector, decide, iso639_1, letter_count
 from transforms.stage import DOCS, REJECTED, DocumentStage
 from transforms.textmap import Edit
 
@@ -213,8 +213,6 @@ def test_language_detector_cache_gives_the_uncached_answers(config):
     texts = [ENGLISH, SPANISH, ENGLISH, GERMAN, FRENCH, RUSSIAN, SPANISH, ENGLISH * 40]
     assert [cached(text) for text in texts] == [plain(text) for text in texts]
 
-
-
 def test_language_detectors_share_the_profiles_loaded_once_per_seed():
     assert language.profiles(0) is language.profiles(0)
     assert language.profiles(1) is not language.profiles(0)
@@ -225,6 +223,15 @@ def test_language_detectors_share_the_profiles_loaded_once_per_seed():
     for text in (FRENCH, CHINESE, GERMAN) * 3:
         second.detect(text)
     assert [second.detect(text) for text in texts] == answers == [first.detect(text) for text in texts]
+
+
+def test_language_paragraphs_count_the_documents_letters_once(common):
+    # The document's letters are its paragraphs' (only line breaks lie between), counted once each.
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text("utf-8")
+        parts = language.paragraphs(text, common, 0.3, 0.05)
+        assert [part.letters for part in parts] == [letter_count(part.text) for part in parts]
+        assert sum(part.letters for part in parts) == letter_count(text) > 1000
 
 @pytest.mark.parametrize("text, code", [(ENGLISH + "\n\n" + ENGLISH, "en"), (GERMAN + "\n\n" + GERMAN, "de")])
 def test_language_stage_single_language_has_no_spans(config, text, code):

@@ -93,9 +93,10 @@ class LanguageDetector:
 
 
 def decide(text: str, detector: Callable[[str], tuple[str, float]], min_letters: int,
-           min_score: float) -> tuple[str, float]:
-    """Language and score of ``text``; "und" when it has too few letters or no clear winner."""
-    if letter_count(text) < min_letters:
+           min_score: float, letters: int | None = None) -> tuple[str, float]:
+    """Language and score of ``text`` (``letters`` of them, when already counted); "und" when it has
+    too few letters or no clear winner."""
+    if (letter_count(text) if letters is None else letters) < min_letters:
         return UNDETERMINED, 0.0
     code, score = detector(text)
     if code == UNDETERMINED or score < min_score:
@@ -146,17 +147,18 @@ def plain_language(text: str, common: CommonWords, min_share: float, margin: flo
 
 @dataclass(frozen=True)
 class Paragraph:
-    """A paragraph of a document's text, with its offsets and the language it is plainly in."""
+    """A paragraph of a document's text, with its offsets, its letters and the language it is plainly in."""
 
     start: int
     end: int
     text: str
+    letters: int  # letter_count(text), counted once: the document's is their sum (only newlines lie between)
     plain: str | None
 
 
 def paragraphs(text: str, common: CommonWords, min_share: float, margin: float) -> list[Paragraph]:
     """The paragraphs of ``text``, each with :func:`plain_language`."""
-    return [Paragraph(match.start(), match.end(), match.group(),
+    return [Paragraph(match.start(), match.end(), match.group(), letter_count(match.group()),
                       plain_language(match.group(), common, min_share, margin))
             for match in _PARAGRAPH.finditer(text)]
 
@@ -169,8 +171,7 @@ def plain_document_language(read: Iterable[Paragraph], min_share: float, min_let
     than ``min_letters`` letters has no say: two words ("Photo: AP") can be plainly Latvian."""
     letters: Counter[str | None] = Counter()
     for paragraph in read:
-        count = letter_count(paragraph.text)
-        letters[paragraph.plain if count >= min_letters else None] += count
+        letters[paragraph.plain if paragraph.letters >= min_letters else None] += paragraph.letters
     plain = [code for code in letters if code is not None]
     if len(plain) != 1 or letters[plain[0]] < min_share * sum(letters.values()):
         return None
@@ -181,13 +182,14 @@ def document_language(text: str, parts: list[Paragraph], detector: Callable[[str
                       settings: Mapping[str, Any]) -> tuple[str, float]:
     """Language and score of a document of paragraphs ``parts``: by their most frequent words when
     they plainly tell (:func:`plain_document_language`), else by langdetect (:func:`decide`)."""
-    if letter_count(text) < settings["min_letters"]:
+    letters = sum(paragraph.letters for paragraph in parts)
+    if letters < settings["min_letters"]:
         return UNDETERMINED, 0.0
     read = [paragraph for paragraph in parts if paragraph.start < settings["max_chars"]]  # as far as langdetect reads
     plain = plain_document_language(read, settings["common_words"]["document_min_share"], settings["min_letters"])
     if plain is not None:
         return plain, PLAIN_SCORE
-    return decide(text, detector, settings["min_letters"], settings["min_score"])
+    return decide(text, detector, settings["min_letters"], settings["min_score"], letters)
 
 
 class ForeignParagraph(NamedTuple):
@@ -210,7 +212,7 @@ def foreign_paragraphs(parts: Iterable[Paragraph], language: str, detector: Call
     for paragraph in parts:
         if paragraph.plain == language:
             continue
-        code, score = decide(paragraph.text, detector, min_letters, min_score)
+        code, score = decide(paragraph.text, detector, min_letters, min_score, paragraph.letters)
         if code not in (UNDETERMINED, language):
             foreign.append(ForeignParagraph(paragraph.start, paragraph.end, code, score))
     return foreign
