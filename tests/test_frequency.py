@@ -1,7 +1,13 @@
+import logging
+from pathlib import Path
+from typing import Iterator
+
+import pytest
 import regex
 import wordfreq
 
 from tests.conftest import SEEDS
+from transforms import frequency
 from transforms.frequency import frequency_table, zipf_frequencies, zipf_frequency
 
 # Words as the relation stages meet them: capitalised, accented, with digits and apostrophes, and unknown.
@@ -29,3 +35,59 @@ def test_frequency_table_keeps_each_listed_word_once():
     assert len(english) == len(wordfreq.get_frequency_dict("en", "best"))
     assert english.frequency("the") == wordfreq.get_frequency_dict("en", "best")["the"]
     assert english.frequency("qzxqzxqzx") is None
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Path]:
+    """Tables built and read in ``tmp_path`` by a process with no table yet; as before afterwards."""
+    frequency.use_cache(str(tmp_path))
+    frequency_table.cache_clear()
+    yield tmp_path
+    frequency.use_cache(None)
+    frequency_table.cache_clear()
+
+
+def _unreachable(*args: object) -> None:
+    raise AssertionError("the table was built again, not read from the cache")
+
+
+def test_frequency_table_read_from_the_cache_is_the_built_table(cache: Path, monkeypatch: pytest.MonkeyPatch):
+    built = frequency_table("pt")
+    (saved,) = cache.glob("pt-*.npz")
+    frequency_table.cache_clear()
+    monkeypatch.setattr(frequency.FrequencyTable, "build", classmethod(_unreachable))
+    read = frequency_table("pt")
+    assert read is not built
+    assert len(read) == len(built) > 200_000
+    words = OTHERS["pt"] + ["de", "que", "governo", "eleições", "Qzxvaçãoz"]
+    assert read.zipf(words) == built.zipf(words)
+    assert read.zipf(words) == [wordfreq.zipf_frequency(word, "pt") if word.islower() else 0.0 for word in words]
+    assert saved.exists() and not list(cache.glob("*.tmp"))
+
+
+def test_frequency_table_replaces_an_unreadable_cache_file(cache: Path, caplog: pytest.LogCaptureFixture):
+    frequency_table("id")
+    (saved,) = cache.glob("id-*.npz")
+    saved.write_bytes(saved.read_bytes()[:1000])  # cut short, as by a full disk
+    frequency_table.cache_clear()
+    with caplog.at_level(logging.WARNING, logger=frequency.__name__):
+        table = frequency_table("id")
+    assert "unreadable" in caplog.text and "building it again" in caplog.text
+    assert table.frequency("yang") == wordfreq.get_frequency_dict("id", "best")["yang"]
+    frequency_table.cache_clear()
+    assert frequency.FrequencyTable.load(saved).frequency("yang") == table.frequency("yang")
+
+
+def test_frequency_table_without_a_writable_cache_is_built(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    frequency.use_cache(str(blocked / "newsbeam"))
+    frequency_table.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger=frequency.__name__):
+            table = frequency_table("id")
+    finally:
+        frequency.use_cache(None)
+        frequency_table.cache_clear()
+    assert "not cached" in caplog.text
+    assert table.frequency("yang") == wordfreq.get_frequency_dict("id", "best")["yang"]

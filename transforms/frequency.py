@@ -7,12 +7,22 @@ each word's frequency bucket, about 10 bytes a word (7 MB for Russian's 713,000 
 languages under 100 MB), and wordfreq's caches are not filled. Written by hand because wordfreq has
 no lookup without its dict; the figures are wordfreq's own (:func:`zipf_frequency` gives what
 ``wordfreq.zipf_frequency`` gives, checked in the tests).
+
+Building a table (reading wordfreq's list, hashing every word) takes 0.01-0.45 s a language, paid by
+every worker process of every run; with :func:`use_cache` the arrays are kept in a folder
+(``relations.frequency_cache``) and read back in milliseconds by later processes.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import tempfile
+import zipfile
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -58,16 +68,45 @@ def _hashes(words: Iterable[str]) -> np.ndarray:
 class FrequencyTable:
     """One language's wordfreq list ('best'): words by hash, each with its frequency bucket."""
 
-    def __init__(self, buckets: list[list[str]]) -> None:
+    def __init__(self, hashes: np.ndarray, index: np.ndarray, buckets: int) -> None:
+        """``hashes``: sorted and distinct; ``index``: each hash's bucket, of ``buckets``."""
+        self._hashes, self._index = hashes, index
+        self._frequency = np.array([cB_to_freq(-i) for i in range(buckets)])
+        self._zipf = np.array([bucket_zipf(i) for i in range(buckets)])
+
+    @classmethod
+    def build(cls, buckets: list[list[str]]) -> FrequencyTable:
+        """The table of a wordfreq list: its words' frequency buckets, most frequent first."""
         hashes = _hashes(word for bucket in buckets for word in bucket)
         index = np.repeat(np.arange(len(buckets), dtype=np.uint16), [len(bucket) for bucket in buckets])
         # A word in two buckets keeps the later one, as wordfreq's dict does: the last of equal hashes.
         order = np.argsort(hashes, kind="stable")
         hashes, index = hashes[order], index[order]
         last = np.append(hashes[1:] != hashes[:-1], True)
-        self._hashes, self._index = hashes[last], index[last]
-        self._frequency = np.array([cB_to_freq(-i) for i in range(len(buckets))])
-        self._zipf = np.array([bucket_zipf(i) for i in range(len(buckets))])
+        return cls(hashes[last], index[last], len(buckets))
+
+    def save(self, path: Path) -> None:
+        """Write the table to ``path`` whole or not at all: a process reading it meanwhile, or after a
+        crash, finds the old file or none, never half of one."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.savez(out, hashes=self._hashes, index=self._index, buckets=len(self._zipf))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> FrequencyTable:
+        """The table :meth:`save` wrote; ValueError when the file is not one."""
+        with np.load(path) as saved:
+            hashes, index, buckets = saved["hashes"], saved["index"], int(saved["buckets"])
+        if (hashes.dtype != np.uint64 or index.dtype != np.uint16 or hashes.shape != index.shape
+                or hashes.ndim != 1 or not len(hashes) or index.max() >= buckets):
+            raise ValueError(f"{path} does not hold a frequency table")
+        return cls(hashes, index, buckets)
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -89,10 +128,40 @@ class FrequencyTable:
         return float(self._frequency[bucket]) if bucket >= 0 else None
 
 
+_LOG = logging.getLogger(__name__)
+# Part of a cached table's name: a new wordfreq may bring new lists, and a change here to how a table
+# is hashed or laid out must not read an old file.
+_FORMAT = f"wordfreq-{version('wordfreq')}-best-fnv1a-1"
+_cache: Path | None = None
+
+
+def use_cache(directory: str | None) -> None:
+    """Keep the tables this process builds in ``directory`` (made when missing) and read them from there
+    when a file is already there; None: build every table from wordfreq's lists.
+
+    Only where a table comes from changes: a cached table is the table (checked in the tests)."""
+    global _cache
+    _cache = Path(directory).expanduser() if directory else None
+
+
 @lru_cache(maxsize=None)
 def frequency_table(language: str) -> FrequencyTable:
-    """The table of ``language``, built once per process (wordfreq's list is read around its cache)."""
-    return FrequencyTable(get_frequency_list.__wrapped__(language, "best"))
+    """The table of ``language``, once per process: from the cache folder when it holds it, else built
+    (wordfreq's list read around its own cache) and written there for the next process."""
+    path = None if _cache is None else _cache / f"{language}-{_FORMAT}.npz"
+    if path is not None and path.exists():
+        try:
+            return FrequencyTable.load(path)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            _LOG.warning("frequency table %s unreadable (%s: %s); building it again", path,
+                         type(error).__name__, error)
+    table = FrequencyTable.build(get_frequency_list.__wrapped__(language, "best"))
+    if path is not None:
+        try:
+            table.save(path)
+        except OSError as error:  # a read-only or full disk costs the next run the build, not this one
+            _LOG.warning("frequency table for %s not cached in %s: %s", language, _cache, error)
+    return table
 
 
 def zipf_frequency(word: str, language: str) -> float:

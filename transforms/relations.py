@@ -21,6 +21,7 @@ from cachetools import LRUCache
 
 from transforms.dedup import DUPLICATES, AttachRelations, FindDuplicates, guarded, permutations, rank, text_signature
 from transforms.document import Document, text_key
+from transforms.frequency import use_cache
 from transforms.rewrites import REWRITES, FindRewrites, Sentences, sentence_sets, text_terms, tokenizer
 from transforms.shard import ByKeyShard
 from transforms.stories import STORIES, FindStories, story_features
@@ -57,11 +58,13 @@ class _FeaturesFn(beam.DoFn):
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._settings = {name: dict(config[name]) for name in ("dedup", "rewrites", "stories")}
         self._reuse = config["relations"]["reuse_texts"]
+        self._frequency_cache = config["relations"]["frequency_cache"]
 
     def setup(self) -> None:
         # Per worker, not on the first element: the hash permutations and spaCy's English tables.
         permutations(self._settings["dedup"]["num_perm"], self._settings["dedup"]["seed"])
         tokenizer(None)
+        use_cache(self._frequency_cache)
         # One per DoFn instance (each is used by one thread at a time), as the NER stage's.
         self._known = LRUCache(maxsize=self._reuse) if self._reuse else None
 
