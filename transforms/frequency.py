@@ -95,7 +95,7 @@ class FrequencyTable:
                 np.savez(out, hashes=self._hashes, index=self._index, buckets=len(self._zipf))
             os.replace(temporary, path)
         except BaseException:
-            os.unlink(temporary)
+            Path(temporary).unlink(missing_ok=True)
             raise
 
     @classmethod
