@@ -6,6 +6,11 @@ photo captions, words glued where a link was lost, and syndicated copies of one 
 outlet's header and footer. The corpus is written as JSONL shards (one document per line) and is
 never checked into the repository.
 
+Its documents are drawn from 186 base pages, each re-dated and re-furnished, and a fifth of them are
+syndicated copies of recent ones, so once cleaned most texts recur: of the 1k corpus's 887 texts that
+newsbeam tags, 369 are distinct; of the 10k corpus's 9,916 records' texts, about a quarter. A feed with
+fewer copies gains less from reusing a text's results (the bench's every-text runs).
+
     python bench/corpus.py --size 1000 --out bench/corpus/1k
 """
 
@@ -74,7 +79,8 @@ def vary(text: str, rng: random.Random, index: int) -> str:
 
 
 def build(size: int, out: Path, seed: int = 20230524) -> dict[str, int]:
-    """Write ``size`` documents as JSONL shards into ``out``; a fifth are syndicated copies of others."""
+    """Write ``size`` documents as JSONL shards into ``out``: each a varied base page, a fifth of them a
+    syndicated copy of a recent document."""
     rng = random.Random(seed)
     base = sources()
     out.mkdir(parents=True, exist_ok=True)
