@@ -45,6 +45,7 @@ from bench.corpus import build  # noqa: E402
 from bench.ner import model_settings  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.runners import release_freed_memory  # noqa: E402
+from transforms.entities import SKIPPED  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 CORPUS = ROOT / "bench" / "corpus"
@@ -104,12 +105,11 @@ def _tagged_texts(out: Path) -> list[str]:
     "skipped:language=pt") costs newsbeam no NER, so a loop over it would lift the limit's time."""
     records = (orjson.loads(line) for path in sorted(out.glob("records-*.jsonl"))
                for line in path.read_bytes().splitlines() if line)
-    return [record["text"] for record in records if not (record["ner"] or "skipped").startswith("skipped")]
+    return [record["text"] for record in records if record["ner"] and not record["ner"].startswith(SKIPPED)]
 
 
-def _bare_loop(texts: list[str], out: Path) -> dict[str, float]:
+def _bare_loop(texts: list[str], out: Path, config: dict) -> dict[str, float]:
     """The bare limit, run in a child process so its memory is measured the same way."""
-    config = load_config()
     name, components, max_chars, patterns = model_settings(config)
     batch_size = config["entities"]["batch_size"]
     dump = out.with_suffix(".texts.json")
@@ -149,6 +149,7 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
     results: dict = {"sizes": {}, "repeat": repeat}
+    config = load_config()  # the default configuration, which the newsbeam runs use too
     # The bare loop's process gets the malloc thresholds newsbeam's processes run with (the environment
     # carries them), so the peaks compare like with like.
     release_freed_memory()
@@ -179,9 +180,9 @@ def bench(sizes: list[int], ner_sizes: list[int], repeat: int = 3) -> dict:
             for _ in range(repeat):
                 runs["newsbeam_1w"].append(_newsbeam(corpus, RESULTS / f"out-{size}-1w", 1, []))
                 texts = texts or _tagged_texts(RESULTS / f"out-{size}-1w")
-                runs["bare_nlp_pipe"].append(_bare_loop(texts, RESULTS / f"bare-{size}"))
+                runs["bare_nlp_pipe"].append(_bare_loop(texts, RESULTS / f"bare-{size}", config))
                 runs["bare_nlp_pipe_distinct_texts"].append(
-                    _bare_loop(list(dict.fromkeys(texts)), RESULTS / f"bare-distinct-{size}"))
+                    _bare_loop(list(dict.fromkeys(texts)), RESULTS / f"bare-distinct-{size}", config))
                 runs["newsbeam_2w"].append(_newsbeam(corpus, RESULTS / f"out-{size}-2w", 2, []))
                 for workers in (1, 2):
                     runs[f"newsbeam_{workers}w_tag_every_text"].append(

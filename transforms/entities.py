@@ -184,12 +184,16 @@ def attach_entities(labels: frozenset[str], result: PredictionResult) -> Documen
     return dataclasses.replace(doc, entities=entities, ner=result.model_id)
 
 
+# What ``ner`` starts with on a record no model tagged; the reason follows.
+SKIPPED = "skipped:"
+
+
 def skip_ner(doc: Document, disabled: bool = False) -> Document:
     """A document no model tagged (NER off, or no model for its language): no entities, ``ner`` says why."""
     if doc.ner is not None:
         return doc
     reason = "disabled" if disabled else f"language={doc.language or 'und'}"
-    return dataclasses.replace(doc, entities=[], ner=f"skipped:{reason}")
+    return dataclasses.replace(doc, entities=[], ner=SKIPPED + reason)
 
 
 def model_tag(model: Mapping[str, Any], max_chars: int, patterns: Sequence[Mapping[str, str]]) -> str:

@@ -147,7 +147,10 @@ def use_cache(directory: str | None) -> None:
 @lru_cache(maxsize=None)
 def frequency_table(language: str) -> FrequencyTable:
     """The table of ``language``, once per process: from the cache folder when it holds it, else built
-    (wordfreq's list read around its own cache) and written there for the next process."""
+    (wordfreq's list read around its own cache) and written there for the next process.
+
+    Asked for on a language's first document, not when the stage is set up: only the documents tell
+    which of wordfreq's 40-odd languages a worker needs, and each table held costs memory."""
     path = None if _cache is None else _cache / f"{language}-{_FORMAT}.npz"
     if path is not None and path.exists():
         try:
