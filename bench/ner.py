@@ -50,6 +50,7 @@ from pipeline.runners import CachedViewOptions, make_runner  # noqa: E402
 from transforms import canonical, entities  # noqa: E402
 from transforms.document import Document  # noqa: E402
 from transforms.language import LanguageDetector  # noqa: E402
+from bench.batches import char_batches  # noqa: E402
 from transforms.stage import DOCS  # noqa: E402
 
 AEB = ROOT.parent / "shared" / "data" / "aeb" / "ground-truth.json"
@@ -90,7 +91,8 @@ def time_bare(config: dict[str, Any], texts: list[str]) -> tuple[tuple[float, fl
     nlp = entities.load_pipeline(name, components, max_chars, patterns)
     load = since(start)
     start = clock()
-    found = sum(len(parsed.ents) for parsed in nlp.pipe(texts, batch_size=config["entities"]["batch_size"]))
+    found = sum(len(parsed.ents) for batch in char_batches(texts, config["entities"]["batch_chars"])
+                for parsed in nlp.pipe(batch, batch_size=len(batch)))
     return load, since(start), found
 
 

@@ -111,16 +111,20 @@ def _tagged_texts(out: Path) -> list[str]:
 def _bare_loop(texts: list[str], out: Path, config: dict) -> dict[str, float]:
     """The bare limit, run in a child process so its memory is measured the same way."""
     name, components, max_chars, patterns = model_settings(config)
-    batch_size = config["entities"]["batch_size"]
+    budget = config["entities"]["batch_chars"]
     dump = out.with_suffix(".texts.json")
     dump.write_bytes(orjson.dumps({"texts": texts, "patterns": patterns}))
-    # The same components as the pipeline's NER stage, loaded the same way, but a plain loop.
+    # The same components as the pipeline's NER stage, loaded the same way, in the same batches, but a
+    # plain loop.
     code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "import orjson\n"
+        "from bench.batches import char_batches\n"
         "from transforms.entities import load_pipeline\n"
         f"given = orjson.loads(open({str(dump)!r}, 'rb').read())\n"
         f"nlp = load_pipeline({name!r}, {components!r}, {max_chars}, given['patterns'])\n"
-        f"count = sum(len(doc.ents) for doc in nlp.pipe(given['texts'], batch_size={batch_size}))\n")
+        f"count = sum(len(doc.ents) for batch in char_batches(given['texts'], {budget})\n"
+        "            for doc in nlp.pipe(batch, batch_size=len(batch)))\n")
     return _run([sys.executable, "-c", code])
 
 

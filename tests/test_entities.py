@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 
@@ -50,6 +51,20 @@ def test_entities_components_match_full_pipeline(nlp):
     texts = [path.read_text("utf-8") for path in sorted(SEEDS.glob("*.txt"))] + [ENGLISH]
     assert nlp.pipe_names == ["sentencizer", "ner"]
     assert find_spans(nlp, texts) == find_spans(full, texts)
+
+
+def test_entities_find_spans_leaves_no_new_words_in_the_vocabulary(nlp):
+    """Tagging a text of unseen words finds their entities and leaves the vocabulary as it was: without
+    spaCy's memory zone every new word of a corpus stayed in each worker for the whole run."""
+    text = "Zorbavian envoy Qwilliam Throckbottom met Plintaria's Vexnor Dulpap in Karnstadt on Tuesday."
+    def held():  # the lexemes and strings the vocabulary keeps (its len() counts every lexeme ever made)
+        return {lexeme.orth for lexeme in nlp.vocab}, len(nlp.vocab.strings)
+
+    before = held()
+    found = find_spans(nlp, [text, ENGLISH])
+    assert held() == before
+    assert ("Li Qiang", "PERSON") in {(ENGLISH[s:e], label) for s, e, label in found[1]}
+    assert ("Tuesday", "DATE") in {(text[s:e], label) for s, e, label in found[0]}
 
 
 def test_entities_find_spans_isolates_a_failing_text(config):
@@ -156,11 +171,47 @@ def test_entities_each_language_model_tags_its_own_documents(config):
         assert_that(out[REJECTED], equal_to([]), label="none_rejected")
 
 
+def test_entities_batches_hold_at_most_batch_chars():
+    """RunInference's batches are weighed in characters: they hold at most ``batch_chars`` of text, and a
+    longer document goes alone; short ones still share a batch."""
+    text = " ".join(path.read_text("utf-8") for path in sorted(SEEDS.glob("*.txt")))
+    lengths = [300, 400, 250, 1500, 200, 600, 90]
+    docs = [with_language(Document.from_raw(f"{i}.txt", text[:length]), "en") for i, length in enumerate(lengths)]
+    handler = entities.SpacyNerHandler(MODEL, ["ner"], 1000, 10**6)
+    with local_pipeline() as p:
+        batches = (p | beam.Create(docs) | beam.BatchElements(**handler.batch_elements_kwargs())
+                   # BatchElements emits an empty batch before a first document above the budget.
+                   | beam.Filter(bool) | beam.Map(lambda batch: sorted(len(doc.text) for doc in batch)))
+
+        def check(found):
+            assert sorted(length for batch in found for length in batch) == sorted(lengths)
+            assert all(sum(batch) <= 1000 or len(batch) == 1 for batch in found), found
+            assert [1500] in found and any(len(batch) > 1 for batch in found), found
+        assert_that(batches, check)
+
+
+def test_entities_stage_tags_documents_longer_than_a_batch(config):
+    """A document above ``batch_chars`` is tagged in a batch of its own, like the short ones around it."""
+    small = copy.deepcopy(config)
+    small["entities"]["batch_chars"] = 200
+    docs = [with_language(Document.from_raw(f"{i}.txt", text), "en")
+            for i, text in enumerate([(ENGLISH + " ") * 3, ENGLISH[:100], (ENGLISH + " ") * 2, ENGLISH[:100]])]
+    with local_pipeline() as p:
+        out = p | beam.Create(docs) | entities.TagEntities(small)
+        assert_that(out[DOCS] | beam.Map(lambda d: (d.source, d.ner, "Li Qiang" in {e["text"] for e in d.entities})),
+                    equal_to([("0.txt", MODEL, True), ("1.txt", MODEL, True), ("2.txt", MODEL, True),
+                              ("3.txt", MODEL, True)]), label="tagged")
+        assert_that(out[REJECTED], equal_to([]), label="none_rejected")
+
+
 class _Recorder:
     """A stand-in for a spaCy pipeline that records the texts it is given and finds nothing."""
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
+
+    def memory_zone(self):
+        return contextlib.nullcontext()
 
     def pipe(self, texts, batch_size):
         self.seen.append(list(texts))

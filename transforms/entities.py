@@ -1,8 +1,9 @@
 """Named entities with spaCy through Beam's RunInference.
 
 Beam ships no spaCy model handler, so :class:`SpacyNerHandler` is one: RunInference batches
-documents (``batch_elements_kwargs``), loads the pipeline once per worker process and shares it
-among the process's threads (its ``shared.Shared`` handle), and calls ``nlp.pipe`` on a batch.
+documents by their characters (``batch_elements_kwargs``), loads the pipeline once per worker process
+and shares it among the process's threads (its ``shared.Shared`` handle), and calls ``nlp.pipe`` on a
+batch.
 Only the components NER needs run. For ``en_core_web_sm`` the ``ner`` has its own embedding (no
 listener on the shared ``tok2vec``), but its transition system never lets an entity cross a sentence
 boundary, so it needs boundaries: spaCy's rule-based ``sentencizer`` gives them at a fraction of the
@@ -51,18 +52,22 @@ def find_spans(nlp: Any, texts: Sequence[str]) -> list[list[Span] | Exception]:
     """Entities of each text; a text spaCy fails on gets its exception, the others their spans.
 
     The batch goes through ``nlp.pipe`` at once; only if that raises is it redone text by text, so
-    one bad document costs its batch a retry, not its entities.
+    one bad document costs its batch a retry, not its entities. Both run in a spaCy memory zone: the
+    words a batch adds to the vocabulary are dropped after it, where they stayed for the life of the
+    worker and grew with every new word of the corpus.
     """
     try:
-        return [[(ent.start_char, ent.end_char, ent.label_) for ent in parsed.ents]
-                for parsed in nlp.pipe(texts, batch_size=max(len(texts), 1))]
+        with nlp.memory_zone():
+            return [[(ent.start_char, ent.end_char, ent.label_) for ent in parsed.ents]
+                    for parsed in nlp.pipe(texts, batch_size=max(len(texts), 1))]
     except Exception:  # noqa: BLE001 - isolate the failing text below
         results: list[list[Span] | Exception] = []
-        for text in texts:
-            try:
-                results.append([(ent.start_char, ent.end_char, ent.label_) for ent in nlp(text).ents])
-            except Exception as error:  # noqa: BLE001 - becomes this document's dead letter
-                results.append(error)
+        with nlp.memory_zone():
+            for text in texts:
+                try:
+                    results.append([(ent.start_char, ent.end_char, ent.label_) for ent in nlp(text).ents])
+                except Exception as error:  # noqa: BLE001 - becomes this document's dead letter
+                    results.append(error)
         return results
 
 
@@ -119,19 +124,28 @@ def find_spans_reusing(nlp: Any, texts: Sequence[str], known: LRUCache) -> list[
     return [spans[key] for key in keys]
 
 
+def batch_weight(doc: Document) -> int:
+    """A document's share of a RunInference batch: its characters (at least 1, so no batch is unbounded)."""
+    return max(len(doc.text), 1)
+
+
 class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
     """RunInference model handler: a batch of Documents in, one PredictionResult per Document out.
 
+    A batch holds at most ``batch_chars`` characters of text (a longer document is a batch alone).
     ``inference`` is the document's list of spans, or the exception spaCy raised on it, or None for a
     document not in ``language`` (None: every document is), which the model does not see. ``reuse``:
     how many distinct texts' spans each worker remembers, so that an identical text is tagged once
     (see :func:`find_spans_reusing`; 0: every text is tagged).
     """
 
-    def __init__(self, model_name: str, components: Sequence[str], batch_size: int, max_chars: int,
+    def __init__(self, model_name: str, components: Sequence[str], batch_chars: int, max_chars: int,
                  patterns: Sequence[Mapping[str, str]] = (), language: str | None = None, reuse: int = 0) -> None:
-        # Fixed-size batches: a batch pipeline gains nothing from BatchElements' small first batches.
-        super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
+        # Batches weighed in characters, not documents: the ner's working memory grows with the tokens
+        # of a batch, so a count of documents lets a few long ones multiply it (configs/default.yaml
+        # gives the figures). Fixed size: a batch pipeline gains nothing from BatchElements' small
+        # first batches.
+        super().__init__(min_batch_size=batch_chars, max_batch_size=batch_chars, element_size_fn=batch_weight)
         self._model_name = model_name
         self._components = tuple(components)
         self._max_chars = max_chars
@@ -235,7 +249,7 @@ class TagEntities(beam.PTransform):
         for language in languages:
             model = settings["models"][language]
             patterns = self._patterns if language in settings["alias_patterns"] else []
-            handler = SpacyNerHandler(model["name"], model["components"], settings["batch_size"],
+            handler = SpacyNerHandler(model["name"], model["components"], settings["batch_chars"],
                                       settings["max_chars"], patterns, language,
                                       settings["reuse_texts"]).with_postprocess_fn(
                 functools.partial(attach_entities, labels))
