@@ -79,3 +79,20 @@ def test_relations_features_follow_each_records_own_entities(counted_terms):
     assert named == {**_outputs(_features_fn(0), _doc("named", text, entities=tagged)), "docs": named["docs"]}
     assert any("@mikhail mishustin" in sentence for sentence in named["rewrite_features"][1][1])
     assert not any("@mikhail mishustin" in sentence for sentence in plain["rewrite_features"][1][1])
+
+
+def test_relations_features_leave_no_new_words_in_the_tokenizer_vocabulary():
+    """A record's unseen words are read (they are its most salient) and then leave spaCy's vocabulary
+    as it was: without the memory zone every distinct word of a corpus stayed in each worker."""
+    text = ("Zorbavian envoy Qwilliam Throckbottom met Plintaria's foreign minister in Karnstadt on Tuesday. "
+            "Throckbottom said the Zorbavian talks on the Karnstadt pipeline would resume in March.")
+    vocab = relations.tokenizer("en").vocab
+
+    def held():  # the lexemes and strings the vocabulary keeps (its len() counts every lexeme ever made)
+        return {lexeme.orth for lexeme in vocab}, len(vocab.strings)
+
+    fn = _features_fn(0)
+    before = held()
+    found = _outputs(fn, _doc("novel", text, title="Throckbottom visits Karnstadt", published="2024-03-05"))
+    assert held() == before
+    assert "en:throckbottom" in found["rewrite_features"][1][0]

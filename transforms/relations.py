@@ -77,7 +77,14 @@ class _FeaturesFn(beam.DoFn):
         # The story vector weighs only the first ``terms`` of the salient words.
         return _TextFeatures(signature, rewrite, terms[1][:self._settings["stories"]["terms"]])
 
-    def process(self, doc: Document) -> Iterator[Any]:
+    def process(self, doc: Document) -> list[Any]:
+        # In a spaCy memory zone: the words a record adds to the blank tokenizer's vocabulary are
+        # dropped after it, where every distinct word of the corpus stayed for the worker's life (the
+        # caches in transforms/rewrites.py keep what was read from them, as plain strings).
+        with tokenizer(doc.language).memory_zone():
+            return list(self._outputs(doc))
+
+    def _outputs(self, doc: Document) -> Iterator[Any]:
         key = _text_features_key(doc) if self._known is not None else None
         features = self._known.get(key) if key is not None else None
         if features is None:
