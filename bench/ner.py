@@ -44,13 +44,13 @@ sys.path.insert(0, str(ROOT))
 import apache_beam as beam  # noqa: E402
 from apache_beam.ml.inference.base import PredictionResult  # noqa: E402
 
+from bench.batches import char_batches  # noqa: E402
 from pipeline.cli import main as newsbeam  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.runners import CachedViewOptions, make_runner  # noqa: E402
 from transforms import canonical, entities  # noqa: E402
 from transforms.document import Document  # noqa: E402
 from transforms.language import LanguageDetector  # noqa: E402
-from bench.batches import char_batches  # noqa: E402
 from transforms.stage import DOCS  # noqa: E402
 
 AEB = ROOT.parent / "shared" / "data" / "aeb" / "ground-truth.json"
