@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from transforms.entities import text_weight
+
 
 def char_batches(texts: Iterable[str], budget: int) -> Iterable[list[str]]:
     """The texts in the batches the NER stage gives spaCy: in order, at most ``budget`` characters each, a
@@ -12,7 +14,7 @@ def char_batches(texts: Iterable[str], budget: int) -> Iterable[list[str]]:
     batch: list[str] = []
     size = 0
     for text in texts:
-        weight = max(len(text), 1)
+        weight = text_weight(text)
         if batch and size + weight > budget:
             yield batch
             batch, size = [], 0

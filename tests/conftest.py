@@ -45,6 +45,11 @@ def relate(p: beam.Pipeline, docs: list, hold: beam.PTransform | None = None, **
     return p | "Docs" >> beam.Create(docs) | "Relate" >> RelateDocuments({**load_config(), **sections}, hold)
 
 
+def vocabulary_held(vocab) -> tuple[set[int], int]:
+    """The lexemes and strings a spaCy vocabulary keeps (its len() counts every lexeme ever made, dropped too)."""
+    return {lexeme.orth for lexeme in vocab}, len(vocab.strings)
+
+
 def read_outputs(directory: Path) -> dict:
     """Records (by seed-style file stem), rejected entries and the summary of a finished run."""
     records = [orjson.loads(line) for path in sorted(directory.glob("records-*.jsonl"))

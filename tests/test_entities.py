@@ -13,7 +13,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from cachetools import LRUCache
 
 from pipeline.config import load_config
-from tests.conftest import SEEDS, local_pipeline
+from tests.conftest import SEEDS, local_pipeline, vocabulary_held
 from transforms import entities
 from transforms.document import Document, Rejection
 from transforms.entities import attach_entities, dead_letters, find_spans, load_pipeline, skip_ner
@@ -57,12 +57,9 @@ def test_entities_find_spans_leaves_no_new_words_in_the_vocabulary(nlp):
     """Tagging a text of unseen words finds their entities and leaves the vocabulary as it was: without
     spaCy's memory zone every new word of a corpus stayed in each worker for the whole run."""
     text = "Zorbavian envoy Qwilliam Throckbottom met Plintaria's Vexnor Dulpap in Karnstadt on Tuesday."
-    def held():  # the lexemes and strings the vocabulary keeps (its len() counts every lexeme ever made)
-        return {lexeme.orth for lexeme in nlp.vocab}, len(nlp.vocab.strings)
-
-    before = held()
+    before = vocabulary_held(nlp.vocab)
     found = find_spans(nlp, [text, ENGLISH])
-    assert held() == before
+    assert vocabulary_held(nlp.vocab) == before
     assert ("Li Qiang", "PERSON") in {(ENGLISH[s:e], label) for s, e, label in found[1]}
     assert ("Tuesday", "DATE") in {(text[s:e], label) for s, e, label in found[0]}
 

@@ -8,7 +8,7 @@ import pytest
 from apache_beam.pvalue import TaggedOutput
 
 from pipeline.config import load_config
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, vocabulary_held
 from transforms import relations
 from transforms.document import Document
 from transforms.stories import day
@@ -87,12 +87,8 @@ def test_relations_features_leave_no_new_words_in_the_tokenizer_vocabulary():
     text = ("Zorbavian envoy Qwilliam Throckbottom met Plintaria's foreign minister in Karnstadt on Tuesday. "
             "Throckbottom said the Zorbavian talks on the Karnstadt pipeline would resume in March.")
     vocab = relations.tokenizer("en").vocab
-
-    def held():  # the lexemes and strings the vocabulary keeps (its len() counts every lexeme ever made)
-        return {lexeme.orth for lexeme in vocab}, len(vocab.strings)
-
     fn = _features_fn(0)
-    before = held()
+    before = vocabulary_held(vocab)
     found = _outputs(fn, _doc("novel", text, title="Throckbottom visits Karnstadt", published="2024-03-05"))
-    assert held() == before
+    assert vocabulary_held(vocab) == before
     assert "en:throckbottom" in found["rewrite_features"][1][0]

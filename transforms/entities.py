@@ -124,9 +124,14 @@ def find_spans_reusing(nlp: Any, texts: Sequence[str], known: LRUCache) -> list[
     return [spans[key] for key in keys]
 
 
+def text_weight(text: str) -> int:
+    """A text's share of a NER batch: its characters (at least 1, so no batch is unbounded)."""
+    return max(len(text), 1)
+
+
 def batch_weight(doc: Document) -> int:
-    """A document's share of a RunInference batch: its characters (at least 1, so no batch is unbounded)."""
-    return max(len(doc.text), 1)
+    """A document's share of a RunInference batch (:func:`text_weight` of its text)."""
+    return text_weight(doc.text)
 
 
 class SpacyNerHandler(ModelHandler[Document, PredictionResult, Any]):
