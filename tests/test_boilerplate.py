@@ -141,6 +141,11 @@ def test_boilerplate_repeats_group_by_url_host_when_known():
     assert boilerplate.source_group(Document.from_raw("gs://bucket/site/a.txt", "x")) == "gs://bucket/site"
 
 
+def test_boilerplate_repeats_group_a_url_that_does_not_parse_by_its_folder():
+    doc = Document.from_raw("feeds/wire.jsonl:3", "x", url="http://[2001:db8::1/news/1")
+    assert boilerplate.source_group(doc) == "feeds"
+
+
 def test_boilerplate_check_config_refuses_bad_thresholds():
     config = copy.deepcopy(CONFIG)
     config["boilerplate"]["classifier"]["stopwords_low"] = 0.9

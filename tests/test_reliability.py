@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import json
 import os
 from pathlib import Path
 
@@ -130,6 +131,10 @@ def test_reliability_pathological_text_finishes_with_one_outcome_each(tmp_path):
     for name, text in PATHOLOGICAL.items():
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "one-line-10mb.txt").write_text("word " * 2_100_000, encoding="utf-8")
+    # A feed's metadata is whatever its scraper wrote: a URL urllib cannot split, one without a scheme.
+    feed = [{"text": ENGLISH, "url": "http://[2001:db8::1/news/1", "published": "Tue, 03 May 2024"},
+            {"text": NEWS * 3, "url": "lemonde.fr/international", "id": 7}]
+    (folder / "odd-metadata.jsonl").write_text("".join(json.dumps(line) + "\n" for line in feed), encoding="utf-8")
     out = tmp_path / "out"
     assert run_cli(str(folder / "*"), out, *ONE_WORKER) == 0
     result = read_outputs(out)
@@ -137,7 +142,7 @@ def test_reliability_pathological_text_finishes_with_one_outcome_each(tmp_path):
     for rejection in result["rejected"]:
         assert rejection["reason"] in REASONS
         outcomes[Path(rejection["source"]).name] = f"{rejection['stage']}:{rejection['reason']}"
-    assert len(result["records"]) + len(result["rejected"]) == len(PATHOLOGICAL) + 1
+    assert len(result["records"]) + len(result["rejected"]) == len(PATHOLOGICAL) + 1 + len(feed)
     assert outcomes == {
         "no-spaces.txt": "record",
         "tiny-lines.txt": "record",
@@ -147,6 +152,8 @@ def test_reliability_pathological_text_finishes_with_one_outcome_each(tmp_path):
         "emoji.txt": "record",
         "zero-width.txt": "record",
         "one-line-10mb.txt": "read:too_large",
+        "odd-metadata.jsonl:1": "record",
+        "odd-metadata.jsonl:2": "record",
     }
     by_name = {Path(r["source"]).name: r for r in result["records"]}
     assert by_name["arabic.txt"]["language"] == "ar" and by_name["arabic.txt"]["ner"] == "skipped:language=ar"

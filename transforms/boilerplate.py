@@ -458,7 +458,10 @@ def _segments(scores: list[int], start: int, breaks: frozenset[int]) -> list[tup
 def source_group(doc: Document) -> str:
     """Where a document comes from: the URL's host when known, else the input file's directory."""
     if doc.url:
-        host = urlsplit(doc.url).hostname
+        try:
+            host = urlsplit(doc.url).hostname
+        except ValueError:  # a feed's URL urllib cannot split ("http://[bad"): grouped as if it had none
+            host = None
         if host:
             return host.removeprefix("www.")
     return posixpath.dirname(doc.source)
