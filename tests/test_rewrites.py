@@ -1,11 +1,13 @@
 import apache_beam as beam
 import pytest
+import spacy
+import wordfreq
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS, local_pipeline, relate
 from transforms.dedup import rank
 from transforms.document import Document
-from transforms.rewrites import (alignment, content_token, rarities, rewrite_score, salient_terms, sentence_sets,
+from transforms.rewrites import (alignment, content_token, countable_word, rarities, rewrite_score, salient_terms, sentence_sets,
                                  sentence_similarity, text_terms, tokenize, tokenizer)
 from transforms.spill import SpillDocuments
 
@@ -184,3 +186,18 @@ def test_rewrites_pipeline_skips_near_duplicate_copies(held, tmp_path):
             lambda d: (d.id, d.duplicate_of, d.rewrite_of))
         assert_that(out, equal_to([(canonical.id, None, None), (copy.id, canonical.id, None),
                                    (paraphrase.id, None, canonical.id)]))
+
+
+@pytest.mark.parametrize("code", ["en", "de", "fr", "es", "ru", "id", "xx"])
+def test_rewrites_blank_vocabulary_decides_words_as_spacy_with_every_attribute(code):
+    # The blank pipelines compute only the lexical attributes the features read; what the features
+    # decide of a word must be what a spaCy vocabulary computing all of them decides.
+    words = [*wordfreq.top_n_list("en" if code == "xx" else code, 3000, wordlist="best"),
+             *tokenize(seed("001") + seed("003"), "en").words, "1,200", "3.5", "twenty", "XIV", "—", "«", "U.S."]
+    pruned, full = tokenizer(code), spacy.blank(code)
+    assert len(pruned.vocab.lex_attr_getters) < len(full.vocab.lex_attr_getters)
+    with pruned.memory_zone(), full.memory_zone():
+        for word in words:
+            ours, theirs = pruned.vocab[word], full.vocab[word]
+            assert (content_token(ours, 5), countable_word(ours), ours.is_punct) == \
+                (content_token(theirs, 5), countable_word(theirs), theirs.is_punct), word

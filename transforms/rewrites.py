@@ -55,6 +55,11 @@ def tokenizer(language: str | None) -> spacy.language.Language:
 _HYPHENATED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 
 
+# The lexical attributes (spaCy's names) read from the blank pipelines' words, by _span_tokens,
+# content_token and _countable (orth_ is the word itself, not an attribute).
+_READ_ATTRS = ("IS_ALPHA", "IS_PUNCT", "IS_SPACE", "IS_STOP", "LIKE_NUM", "LOWER")
+
+
 @lru_cache(maxsize=None)
 def _blank(code: str) -> spacy.language.Language:
     # Imported here: the process that only builds the graph (the local runner's, with worker
@@ -70,6 +75,13 @@ def _blank(code: str) -> spacy.language.Language:
     except (ImportError, KeyError, ValueError):  # no such language, or its tokenizer needs a missing package
         return _blank("xx")
     nlp.add_pipe("sentencizer")
+    # spaCy computes every lexical attribute it has a getter for (23 in English: norm, shape, prefix,
+    # suffix, ...) each time it meets a word its vocabulary does not hold, which inside a record's
+    # memory zone is every word the record brings that the caches below have not met: that made a
+    # text of unseen words cost twice a familiar one. Only what the features read is computed.
+    getters = nlp.vocab.lex_attr_getters
+    read = {spacy.attrs.IDS[name] for name in _READ_ATTRS}
+    nlp.vocab.lex_attr_getters = {attr: getter for attr, getter in getters.items() if attr in read}
     return nlp
 
 
@@ -164,7 +176,13 @@ def content_token(token: Any, stem_prefix: int) -> str | None:
     return None
 
 
-# Every test below is a property of the word (spaCy's lexeme), not of its place in the text, so it is
+def countable_word(lexeme: Any) -> str | None:
+    """A word that counts towards a text's salient terms (lower case): alphabetic, not a stop word,
+    longer than two letters."""
+    return lexeme.lower_ if lexeme.is_alpha and len(lexeme.orth_) > 2 and not lexeme.is_stop else None
+
+
+# Both decisions below are properties of the word (its spaCy lexeme), not of its place in the text, so each is
 # decided once per distinct word: walking spaCy Token objects cost most of the relation stages' time.
 @lru_cache(maxsize=1 << 18)
 def _term(language: str | None, word: str, stem_prefix: int) -> str | None:
@@ -173,8 +191,7 @@ def _term(language: str | None, word: str, stem_prefix: int) -> str | None:
 
 @lru_cache(maxsize=1 << 18)
 def _countable(language: str | None, word: str) -> str | None:
-    lexeme = tokenizer(language).vocab[word]
-    return lexeme.lower_ if lexeme.is_alpha and len(lexeme.orth_) > 2 and not lexeme.is_stop else None
+    return countable_word(tokenizer(language).vocab[word])
 
 
 @lru_cache(maxsize=None)
