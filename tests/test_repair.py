@@ -456,6 +456,19 @@ def test_repair_check_config_names_a_bad_rule():
         repair.check_config(config)
 
 
+@pytest.mark.parametrize("section, rule", [("encoding", "suspect"), ("mt", "flags")])
+def test_repair_check_config_refuses_a_rule_that_backtracks_catastrophically(section, rule):
+    # A rule that would hang a worker on one long line, as the other stages' rule packs are checked.
+    config = copy.deepcopy(CONFIG)
+    rules = config["files"]["rules/repair.yaml"][section]
+    if rule == "suspect":
+        rules["suspect"] = r"^(\w+\s?)*$"
+    else:
+        rules["flags"][0]["pattern"] = r"(a+)+$"
+    with pytest.raises(ConfigError, match=f"repair.rules_file:{section}.*backtracks catastrophically"):
+        repair.check_config(config)
+
+
 def test_repair_check_config_names_a_bad_protected_rule():
     config = copy.deepcopy(CONFIG)
     config["files"]["rules/repair.yaml"]["protected"]["email"]["requires"] = "@"
@@ -463,7 +476,7 @@ def test_repair_check_config_names_a_bad_protected_rule():
         repair.check_config(config)
     config = copy.deepcopy(CONFIG)
     config["files"]["rules/repair.yaml"]["protected"]["formula"] = "(unclosed"
-    with pytest.raises(ConfigError, match=r"protected\.formula.*does not compile"):
+    with pytest.raises(ConfigError, match=r"protected\.formula.*invalid regular expression"):
         repair.check_config(config)
 
 

@@ -1,8 +1,10 @@
+import re
+
 import pytest
 
 from transforms.errors import ConfigError
 from transforms import rules
-from transforms.rules import compile_rule
+from transforms.rules import compile_rule, compile_scan_rule
 
 
 @pytest.mark.parametrize("pattern, line", [
@@ -24,6 +26,19 @@ def test_rules_refuse_invalid_or_catastrophic_patterns_naming_the_rule(pattern, 
         compile_rule(pattern, "boilerplate.rules.my_rule")
     assert error.value.key == "boilerplate.rules.my_rule"
     assert fragment in str(error.value)
+
+
+def test_rules_scan_rules_are_proven_as_others_and_match_with_re():
+    suspect = compile_scan_rule(r"\ufffd|â\?\?", "repair.rules_file:encoding.suspect")
+    assert isinstance(suspect, re.Pattern)
+    assert suspect.search("The minister said â??we will respondâ?? on Monday.").group() == "â??"
+    assert suspect.search("The minister said “we will respond” on Monday.") is None
+    with pytest.raises(ConfigError, match="backtracks catastrophically"):
+        compile_scan_rule(r"^(\w+\s?)*$", "repair.rules_file:encoding.suspect")
+    # regex's syntax that re lacks is refused at start, naming the rule, not when the first text is scanned.
+    with pytest.raises(ConfigError) as error:
+        compile_scan_rule(r"\p{Lu}\p{Ll}+", "repair.rules_file:protected.names")
+    assert error.value.key == "repair.rules_file:protected.names"
 
 
 class _Stalled:

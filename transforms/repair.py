@@ -24,7 +24,8 @@ from transforms import repair_encoding, repair_glued, repair_mt, repair_punctuat
 from transforms.document import Document, text_key
 from transforms.errors import ConfigError
 from transforms.repair_common import (TOKEN_RE, Context, PassResult, Protector, RepairPass, cased_words,
-                                      compile_rule, english_share, protected_rule, word_set, zipf_table)
+                                      english_share, protected_rule, word_set, zipf_table)
+from transforms.rules import compile_scan_rule
 from transforms.textmap import shift
 
 STAGE = "repair"
@@ -188,6 +189,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"repair.rules_file:encoding.lossy[{index}]", "needs id, pattern and replacement")
     for name, rule in rules["protected"].items():
         key = f"repair.rules_file:protected.{name}"
-        compile_rule(key, protected_rule(rule, key)[0])
+        # The protector scans every text with one alternation of these rules, in re.
+        compile_scan_rule(protected_rule(rule, key)[0], key)
     repair_encoding.build(rules["encoding"])
     repair_mt.build(rules["mt"])

@@ -171,13 +171,5 @@ class PassResult(NamedTuple):
 RepairPass = Callable[[str, Context], PassResult]
 
 
-def compile_rule(key: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """Compile a configured regex, naming the rule when it does not compile."""
-    try:
-        return re.compile(pattern, flags)
-    except re.error as error:
-        raise ConfigError(key, f"regex does not compile: {error}") from None
-
-
 def word_set(words: list[str]) -> frozenset[str]:
     return frozenset(word.lower() for word in words)

@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from ftfy import TextFixerConfig, fix_text
 from ftfy.badness import is_bad
 
-from transforms.repair_common import Context, PassResult, compile_rule
+from transforms.repair_common import Context, PassResult
+from transforms.rules import MATCH_SECONDS, compile_rule, compile_scan_rule
 from transforms.textmap import Edit
 
 # Only what is broken is changed: no quote uncurling, width folding, ligature splitting, HTML
@@ -56,14 +57,14 @@ class EncodingPass:
     """Callable pass: ftfy on flagged lines, plus the lossy in-word sequences ftfy cannot decode."""
 
     def __init__(self, rules: Mapping[str, Any]) -> None:
-        self._suspect = compile_rule("encoding.suspect", rules["suspect"])
-        self._lossy = [(compile_rule(f"encoding.lossy.{rule['id']}", rule["pattern"]), rule["replacement"])
+        self._suspect = compile_scan_rule(rules["suspect"], "repair.rules_file:encoding.suspect")
+        self._lossy = [(compile_rule(rule["pattern"], f"repair.rules_file:encoding.lossy.{rule['id']}"), rule["replacement"])
                        for rule in rules["lossy"]]
 
     def _fix(self, line: str) -> str:
         fixed = fix_text(line, _FTFY) if is_bad(line) else line
         for pattern, replacement in self._lossy:
-            fixed = pattern.sub(replacement, fixed)
+            fixed = pattern.sub(replacement, fixed, timeout=MATCH_SECONDS)
         return fixed
 
     def __call__(self, text: str, context: Context) -> PassResult:

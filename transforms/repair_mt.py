@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from transforms.repair_common import Context, PassResult, compile_rule, word_set
+from transforms.repair_common import Context, PassResult, word_set
+from transforms.rules import MATCH_SECONDS, compile_rule
 from transforms.textmap import Edit
 
 # " there " starts the pattern (a literal is found fast); the words around it are read separately, so
@@ -28,10 +29,10 @@ class MachineTranslationPass:
         there = rules["there_for_and"]
         self._not_before = word_set(there["not_before"])
         self._not_after = word_set(there["not_after"])
-        self._adjective = compile_rule("mt.there_for_and.adjective_suffix", there["adjective_suffix"])
+        self._adjective = compile_rule(there["adjective_suffix"], "repair.rules_file:mt.there_for_and.adjective_suffix")
         self._there_weight = float(there["weight"])
         # Each flag names a string its matches must contain: the regex runs only on texts holding it.
-        self._flags = [(rule["id"], rule["required"], compile_rule(f"mt.flags.{rule['id']}", rule["pattern"]),
+        self._flags = [(rule["id"], rule["required"], compile_rule(rule["pattern"], f"repair.rules_file:mt.flags.{rule['id']}"),
                         float(rule["weight"])) for rule in rules["flags"]]
 
     def _noun_phrase_end(self, word: str) -> bool:
@@ -40,7 +41,7 @@ class MachineTranslationPass:
 
     def _noun_phrase_start(self, word: str) -> bool:
         """A name or demonym ("Russia", "Russian") or an adjective ("commercial") starts the second."""
-        return word[0].isupper() or self._adjective.search(word) is not None
+        return word[0].isupper() or self._adjective.search(word, timeout=MATCH_SECONDS) is not None
 
     def __call__(self, text: str, context: Context) -> PassResult:
         if not context.english:
@@ -63,7 +64,7 @@ class MachineTranslationPass:
         for rule_id, required, pattern, weight in self._flags:
             if required not in text:
                 continue
-            for match in pattern.finditer(text):
+            for match in pattern.finditer(text, timeout=MATCH_SECONDS):
                 evidence.append({"rule": rule_id, "text": match.group(), "start": match.start(), "weight": weight,
                                  "repaired": False})
         evidence.sort(key=lambda item: (item["start"], item["rule"]))
