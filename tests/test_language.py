@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from jsonschema import Draft202012Validator
 from wordfreq import get_frequency_list, top_n_list
 
 from pipeline.config import load_config
-from tests.conftest import SEEDS, local_pipeline
+from tests.conftest import ROOT, SEEDS, local_pipeline
 from transforms import language
 from transforms.document import Document
 from transforms.errors import ConfigError
@@ -80,6 +82,8 @@ def test_language_stage_lists_foreign_paragraphs_with_raw_offsets(config):
     assert span["language"] == "es" and span["score"] >= 0.9
     assert doc.text[span["start"]:span["end"]] == SPANISH
     assert raw[span["raw_start"]:span["raw_end"]] == SPANISH
+    spans = json.loads((ROOT / "configs" / "record.schema.json").read_text())["properties"]["language_spans"]
+    assert not list(Draft202012Validator(spans).iter_errors(doc.language_spans))
 
 
 def test_language_stage_remembers_an_identical_texts_language_and_places_its_spans_anew(config, monkeypatch):

@@ -545,7 +545,6 @@ class Boilerplate:
         self.rules = RulePacks(config["files"][section["rules_file"]],
                                f"boilerplate.rules_file ({section['rules_file']})")
         self.classifier = LineClassifier(section["classifier"])
-        self.repeats = section["repeats"]
         self.page_repeat_min_words: int = section["repeats"]["page_min_words"]
         self.page_sentence_share: float = section["repeats"]["page_sentence_share"]
         # What a line's text alone decides is worked out once per distinct line (rules.LINE_CACHE).

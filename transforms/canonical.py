@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 

@@ -33,7 +33,6 @@ _FINAL = re.compile(r"[.!?:;…][\"'”’»)\]]*$")
 class Line(NamedTuple):
     """One line of the current text: content without its newline, and its position."""
 
-    number: int
     start: int
     end: int
     text: str
@@ -54,9 +53,9 @@ def lines(text: str) -> list[Line]:
     # Lines are made for every line of every page by several stages: built as tuples directly, they
     # skip the Python-level __new__ NamedTuple gives its class (a third of this function's time).
     make = tuple.__new__
-    for number, content in enumerate(text.split("\n")):
+    for content in text.split("\n"):
         end = start + len(content)
-        out.append(make(Line, (number, start, end, content)))
+        out.append(make(Line, (start, end, content)))
         start = end + 1
     return out
 
