@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="files to read: a path or glob on any Beam filesystem (local, gs://, ...); "
                           ".gz is read transparently, .jsonl holds one document per line")
     run.add_argument("--output", required=True, metavar="DIR",
-                     help="directory for records-*.jsonl, rejected-*.jsonl and summary.json "
+                     help="directory for records-*.jsonl, rejected-*.jsonl, summary.json and manifest.json "
                           "(earlier outputs there are replaced when the run succeeds)")
     run.add_argument("--config", metavar="FILE", help="YAML file overlaid on configs/default.yaml")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",

@@ -115,7 +115,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError("files", "reserved for rule files loaded by newsbeam; do not set it")
         # Runner flags of a runner overlay (configs/dataflow.yaml, ...) are Beam options, read by the
         # launcher (pipeline/runners.py), not stage settings: kept out of the config and its hash.
-        user.pop("pipeline_options", None)
+        options = user.pop("pipeline_options", None)
+        if options is not None and not (isinstance(options, dict) and all(isinstance(name, str) for name in options)):
+            raise ConfigError("pipeline_options", "must be a mapping of Beam option names to values")
         config = _merge(config, user)
         base_dir = Path(path).resolve().parent
     for assignment in overrides or []:

@@ -125,9 +125,8 @@ def overlay_args(config_path: str | Path | None) -> list[str]:
         return []
     with open(config_path, encoding="utf-8") as handle:
         document = yaml.safe_load(handle) or {}
-    section: Any = document.get("pipeline_options", {}) if isinstance(document, dict) else {}
-    if not isinstance(section, dict):
-        raise ValueError(f"{config_path}: pipeline_options must be a mapping of Beam option names to values")
+    # load_config has refused a pipeline_options that is not a mapping.
+    section: Any = (document.get("pipeline_options") if isinstance(document, dict) else None) or {}
     args = []
     for name, value in section.items():
         values = value if isinstance(value, list) else [value]

@@ -217,3 +217,18 @@ def test_canonical_check_config_rejects_bad_pattern(config):
     bad["files"][bad["entities"]["canonical"]["rules_file"]]["agency_context"]["before"] = "(unclosed"
     with pytest.raises(ConfigError, match="agency_context.before"):
         canonical.check_config(bad)
+
+
+@pytest.mark.parametrize("name, value", [("person_titles", None), ("news_agencies", "Reuters"),
+                                         ("determiners", ["the", False])])
+def test_canonical_check_config_names_a_bad_word_list(config, name, value):
+    # Read by every worker when it sets up the stage: a bad list must stop the run at start instead.
+    bad = copy.deepcopy(config)
+    rules = bad["files"][bad["entities"]["canonical"]["rules_file"]]
+    if value is None:
+        del rules[name]
+    else:
+        rules[name] = value
+    with pytest.raises(ConfigError) as error:
+        canonical.check_config(bad)
+    assert error.value.key.endswith(f":{name}")

@@ -1,11 +1,14 @@
-import pytest
+import copy
+
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.config import load_config
 from tests.conftest import local_pipeline
 from transforms import captions
 from transforms.document import Document
+from transforms.errors import ConfigError
 from transforms.stage import DOCS, DocumentStage
 
 CONFIG = load_config()
@@ -82,3 +85,12 @@ def test_captions_stage_in_a_pipeline():
         out = p | beam.Create(docs) | DocumentStage(captions.STAGE, captions.build, CONFIG)
         assert_that(out[DOCS] | beam.Map(lambda d: (d.source, [r["kind"] for r in d.removed])),
                     equal_to([("a.txt", ["caption"]), ("b.txt", [])]), label="removals")
+
+
+@pytest.mark.parametrize("name, value", [("max_parts", "four"), ("max_part_words", 0), ("max_parts", True)])
+def test_captions_check_config_names_a_bad_limit_of_the_rules_file(name, value):
+    config = copy.deepcopy(CONFIG)
+    config["files"][config["captions"]["rules_file"]][name] = value
+    with pytest.raises(ConfigError) as error:
+        captions.check_config(config)
+    assert error.value.key.endswith(f".{name}")

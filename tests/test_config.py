@@ -41,6 +41,8 @@ def test_config_bad_overrides_name_the_key(overrides, key):
     ("read:\n  max_bytes: '10'\n", "read.max_bytes"),
     ("read:\n  jsonl_extensions: jsonl\n", "read.jsonl_extensions"),
     ("files: {}\n", "files"),
+    ("pipeline_options: --runner=DataflowRunner\n", "pipeline_options"),
+    ("pipeline_options:\n  - runner: DataflowRunner\n", "pipeline_options"),
 ])
 def test_config_bad_file_names_the_key(tmp_path, text, key):
     path = tmp_path / "bad.yaml"

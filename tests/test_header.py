@@ -142,6 +142,17 @@ def test_header_check_config_names_a_broken_rule():
     assert "broken" in error.value.key
 
 
+def test_header_check_config_refuses_a_tail_credit_rule_without_its_value_group():
+    config = dict(CONFIG, files=dict(CONFIG["files"]))
+    rules = dict(config["files"]["rules/header.yaml"])
+    rules["credits"] = [*rules["credits"], {"id": "ap_contributed", "scope": "tail",
+                                            "pattern": r"The Associated Press contributed to this report\.$"}]
+    config["files"]["rules/header.yaml"] = rules
+    with pytest.raises(ConfigError, match="value") as error:
+        header.check_config(config)
+    assert "ap_contributed" in error.value.key
+
+
 def test_header_stage_in_a_pipeline():
     docs = [Document.from_raw("a.txt", "date 2023-05-24\n\n" + BODY),
             Document.from_raw("b.txt", "Some headline without a stop\n\n" + BODY)]

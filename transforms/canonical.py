@@ -27,6 +27,7 @@ import apache_beam as beam
 
 from transforms.document import Document
 from transforms.errors import ConfigError
+from transforms.rules import compile_scan_rule
 from transforms.stage import DocumentStage, is_windowed, per_window
 
 STAGE = "canonical"
@@ -102,6 +103,10 @@ def resolve_short(name: str, label: str, fulls: Mapping[str, list[str]], places:
         if len(matches) == 1:
             return matches.pop(), label
     return name, label
+
+
+# The canonical rules file's word lists (Canonicalizer reads each).
+_WORD_LISTS = ("determiners", "possessives", "person_titles", "news_agencies", "keep_determiner")
 
 
 class Canonicalizer:
@@ -216,14 +221,22 @@ def build(config: Mapping[str, Any]) -> Callable[[Document], Document]:
 
 
 def check_config(config: Mapping[str, Any]) -> None:
-    """Alias entries and context patterns are well formed; no variant maps to two names."""
+    """Word lists, alias entries and context patterns are well formed; no variant maps to two names."""
     settings = config["entities"]["canonical"]
     rules = config["files"][settings["rules_file"]]
+    if not isinstance(rules, dict):
+        raise ConfigError(settings["rules_file"], "must be a mapping of the canonical rules")
+    for name in _WORD_LISTS:
+        words = rules.get(name)
+        if not isinstance(words, list) or not all(isinstance(word, str) and word for word in words):
+            raise ConfigError(f"{settings['rules_file']}:{name}",
+                              "must be a list of non-empty strings (quote no, on, off, yes)")
+    context = rules.get("agency_context")
     for side in ("before", "after"):
-        try:
-            re.compile(rules["agency_context"][side])
-        except (re.error, KeyError, TypeError) as error:
-            raise ConfigError(f"{settings['rules_file']}:agency_context.{side}", f"bad pattern: {error}") from None
+        where = f"{settings['rules_file']}:agency_context.{side}"
+        if not isinstance(context, dict) or not isinstance(context.get(side), str):
+            raise ConfigError(where, "must be a regular expression")
+        compile_scan_rule(context[side], where)
     seen: dict[str, str] = {}
     aliases = config["files"][settings["aliases_file"]]
     if not isinstance(aliases, dict) or not isinstance(aliases.get("aliases"), list):

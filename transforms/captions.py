@@ -54,6 +54,10 @@ class CaptionRules:
         for rule_id, pattern in self.labels:
             if "credit" not in pattern.groupindex:
                 raise ConfigError(f"{key}.labels ({rule_id})", "a label pattern needs a group (?P<credit>...)")
+        for name in ("max_part_words", "max_parts"):
+            # bool is an int to Python: "max_parts: yes" must not pass as 1.
+            if type(data[name]) is not int or data[name] < 1:
+                raise ConfigError(f"{key}.{name}", "must be a whole number of at least 1")
         self.max_part_words: int = data["max_part_words"]
         self.max_parts: int = data["max_parts"]
         self.max_words: int = section["max_words"]
@@ -141,6 +145,4 @@ def build(config: Mapping[str, Any]):
 
 
 def check_config(config: Mapping[str, Any]) -> None:
-    rules = CaptionRules(config)
-    if rules.max_words < 1 or rules.max_part_words < 1 or rules.max_parts < 1:
-        raise ConfigError("captions", "max_words, max_part_words and max_parts must be at least 1")
+    CaptionRules(config)

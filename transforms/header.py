@@ -46,9 +46,13 @@ class HeaderRules:
         self.byline = compile_rules(data["byline"], f"{key}.byline")
         credits = compile_rules(data["credits"], f"{key}.credits")
         scopes = [rule.get("scope") for rule in data["credits"]]
-        for (rule_id, _), scope in zip(credits, scopes):
+        for (rule_id, pattern), scope in zip(credits, scopes):
             if scope not in ("line", "tail"):
                 raise ConfigError(f"{key}.credits ({rule_id})", "scope must be 'line' or 'tail'")
+            # Only the tail's credit is cut from its paragraph, so the rule must say where it is.
+            if scope == "tail" and "value" not in pattern.groupindex:
+                raise ConfigError(f"{key}.credits ({rule_id})", "a tail rule needs a (?P<value>...) group: "
+                                                                "the credit sentence to take out")
         self.credit_lines = [rule for rule, scope in zip(credits, scopes) if scope == "line"]
         self.any_credit_line = alternation([pattern for _, pattern in self.credit_lines])
         self.credit_tails = [rule for rule, scope in zip(credits, scopes) if scope == "tail"]
