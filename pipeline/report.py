@@ -25,6 +25,7 @@ import tempfile
 import webbrowser
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -366,13 +367,13 @@ def load_originals(records: list[Mapping[str, Any]], read_config: Mapping[str, A
                    source_root: Path | None) -> Iterator[tuple[Mapping[str, Any], str | None, str]]:
     """Each record with its original decoded text (or ``None``) and a note on where it came from.
 
-    Sources are decoded exactly as the run's reader did (same functions), one input file at a time
-    (a JSONL file holding many sampled records is read once), and the decoded document's id must
-    equal the record's id: a source file changed since the run is not shown as its original.
+    Sources are read exactly as the run's reader read them (:func:`transforms.read.read_file`), one
+    input file at a time (a JSONL feed holding many sampled records is streamed once), and the
+    decoded document's id must equal the record's id: a source file changed since the run is not
+    shown as its original.
     """
     from transforms.document import Document
-    from transforms.read import documents_from_bytes, gunzip, is_jsonl, read_limited
-    from transforms.errors import Reject
+    from transforms.read import is_jsonl, read_file
 
     by_file: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for record in records:
@@ -381,16 +382,20 @@ def load_originals(records: list[Mapping[str, Any]], read_config: Mapping[str, A
         by_file[file].append(record)
     for file in sorted(by_file):
         location = _locate(file, source_root)
-        try:
-            data = _read_bytes(location, read_config["max_bytes"], read_limited, gunzip)
-        except (OSError, Reject) as error:
-            for record in by_file[file]:
-                yield record, None, f"source {location} not readable ({error}); showing the clean text"
-            continue
         wanted = {record["source"]: record for record in by_file[file]}
-        found = {doc.source: doc for doc in documents_from_bytes(file, data, read_config)
-                 if doc.source in wanted and isinstance(doc, Document)}
+        found: dict[str, Document] = {}
+        refused = None  # why the whole file could not be read
+        opener = partial(_open_as, location)
+        for item in read_file(file, opener, read_config):
+            if isinstance(item, Document):
+                if item.source in wanted:
+                    found[item.source] = item
+            elif item.source == file:
+                refused = f"{item.reason}: {item.detail}"
         for source, record in sorted(wanted.items()):
+            if refused is not None and source not in found:
+                yield record, None, f"source {location} not readable ({refused}); showing the clean text"
+                continue
             doc = found.get(source)
             if doc is None or doc.id != record["id"]:
                 yield record, None, f"source {location} has changed since the run; showing the clean text"
@@ -398,26 +403,16 @@ def load_originals(records: list[Mapping[str, Any]], read_config: Mapping[str, A
                 yield record, doc.text, f"original text from {location}"  # as read: the raw text
 
 
+def _open_as(location: str, compression_type: str) -> Any:
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.open(location, compression_type=compression_type)
+
+
 def _locate(file: str, source_root: Path | None) -> str:
     if "://" in file or os.path.isabs(file) or source_root is None:
         return file
     return str(source_root / file)
-
-
-def _read_bytes(location: str, max_bytes: int, read_limited: Any, gunzip: Any) -> bytes:
-    """The input's bytes as the reader saw them (gzip inflated here, like the reader does)."""
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
-    gzipped = location.lower().endswith(".gz")
-    if "://" not in location:
-        with open(location, "rb") as handle:
-            data = read_limited(handle, max_bytes)
-    else:
-        kind = CompressionTypes.UNCOMPRESSED if gzipped else CompressionTypes.AUTO
-        with FileSystems.open(location, compression_type=kind) as handle:
-            data = read_limited(handle, max_bytes)
-    return gunzip(data, max_bytes) if gzipped else data
 
 
 # --------------------------------------------------------------------------------------------

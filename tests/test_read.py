@@ -1,13 +1,14 @@
 import codecs
 import gzip
 
-import pytest
 import apache_beam as beam
+import orjson
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.report import read_settings
 from tests.conftest import local_pipeline
-from transforms.document import Document, Rejection
+from transforms.dedup import rank
 from transforms.errors import Reject
 from transforms.read import ReadDocuments, decode, documents_from_bytes
 from transforms.stage import DOCS, REJECTED
@@ -74,6 +75,30 @@ def test_read_jsonl_takes_each_field_under_its_configured_key():
     assert doc.text == "Putin and Xi met in Moscow on Tuesday."
     assert (missing.source, missing.reason, missing.detail) == (
         "dump.jsonl:2", "missing_text", "field 'body' absent, empty or not a string")
+
+
+@pytest.mark.parametrize("published, expected", [
+    ("2023-05-24", "2023-05-24"),
+    ("2023-05-24T09:30:00Z", "2023-05-24T09:30:00Z"),
+    ("2023-05-23 22:30:00-05:00", "2023-05-24T03:30:00Z"),  # the next day in UTC
+    ("Wed, 24 May 2023 09:30:00 GMT", "2023-05-24T09:30:00Z"),  # RSS pubDate
+    ("Wed, 24 May 2023 11:30:00 +0200", "2023-05-24T09:30:00Z"),
+    ("2023-05-24T09:30:00", "2023-05-24T09:30:00"),
+    ("24/05/2023", "24/05/2023"),  # day or month first: not guessed
+])
+def test_read_jsonl_published_dates_become_iso_8601(published, expected):
+    line = orjson.dumps({"text": "Putin and Xi met in Moscow on Tuesday.", "published": published})
+    [doc] = documents_from_bytes("feed.jsonl", line + b"\n", CONFIG)
+    assert doc.published == expected
+
+
+def test_read_jsonl_published_dates_rank_records_in_time_order():
+    # Ranked as text, as the relations rank them: an RSS date sorted after every ISO one before.
+    stamps = ["Wed, 24 May 2023 09:30:00 GMT", "2023-05-24T08:00:00Z", "2023-05-23 23:00:00-05:00"]
+    lines = b"".join(orjson.dumps({"text": f"Story {n} about the talks.", "published": s}) + b"\n"
+                     for n, s in enumerate(stamps))
+    docs = list(documents_from_bytes("feed.jsonl", lines, CONFIG))
+    assert [doc.source for doc in sorted(docs, key=rank)] == ["feed.jsonl:3", "feed.jsonl:2", "feed.jsonl:1"]
 
 
 def test_read_normalises_crlf_and_lone_cr():

@@ -12,7 +12,9 @@ import contextlib
 import gzip
 import io
 import zlib
-from typing import Any, BinaryIO, Iterator, Mapping, Sequence
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, BinaryIO, Callable, ContextManager, Iterator, Mapping, Sequence
 
 import apache_beam as beam
 import orjson
@@ -176,7 +178,33 @@ def _jsonl_document(source: str, line: str, fields: Mapping[str, str]) -> Docume
         value = obj.get(fields[name])
         if isinstance(value, str) and value.strip():
             setattr(doc, name, " ".join(value.split()))
+    if doc.published is not None:
+        doc.published = feed_date(doc.published)
     return doc
+
+
+def feed_date(value: str) -> str:
+    """A feed's ``published`` in ISO 8601, as the header stage writes dates: records are ranked by it
+    as text (the earliest is a cluster's canonical), which orders ISO dates only.
+
+    A date stays ``YYYY-MM-DD``; a timestamp becomes ``YYYY-MM-DDTHH:MM:SS``, in UTC with a ``Z`` when
+    it has an offset; an RFC 2822 date (RSS's "Tue, 03 May 2024 10:00:00 GMT") too. Any other value
+    is kept as given.
+    """
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            stamp = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return value
+    if stamp.tzinfo is None:
+        return stamp.isoformat(timespec="seconds")
+    return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_limited(handle: Any, max_bytes: int) -> bytes:
@@ -205,6 +233,42 @@ def gunzip(data: bytes, max_bytes: int) -> bytes:
     return bytes(out)
 
 
+def read_file(path: str, open_file: Callable[[str], ContextManager[BinaryIO]], config: Mapping[str, Any],
+              size: int | None = None) -> Iterator[Document | Rejection]:
+    """The documents (or rejections) of the input file ``path``: what a run reads from it, and what
+    the report reads again to show a record's original. ``open_file(compression_type)`` opens it
+    (Beam's ``CompressionTypes``); ``size``, when known, refuses an oversized plain file unread."""
+    max_bytes = config["max_bytes"]
+    gzipped = path.lower().endswith(".gz")
+    # .gz is decompressed here, not by Beam, whose reader returns a truncated stream's prefix
+    # without an error; other compressions (.bz2, .zst, ...) are Beam's.
+    kind = CompressionTypes.UNCOMPRESSED if gzipped else CompressionTypes.AUTO
+    try:
+        if is_jsonl(path, config["jsonl_extensions"]):
+            # Streamed: read.max_bytes bounds each line, and the file may be of any size.
+            with open_file(kind) as raw, \
+                    (gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else contextlib.nullcontext(raw)) as handle:
+                yield from jsonl_documents(path, handle, config)
+            return
+        if not gzipped and size is not None and size > max_bytes:
+            raise Reject("too_large", f"{size} bytes > {max_bytes} (read.max_bytes)")
+        with open_file(kind) as handle:
+            data = read_limited(handle, max_bytes)
+        if gzipped:
+            data = gunzip(data, max_bytes)
+    except Reject as refusal:
+        yield Rejection(path, STAGE, refusal.reason, refusal.detail)
+        return
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        # Raised by a JSONL feed's gzip stream; the lines before the damage were already read.
+        yield Rejection(path, STAGE, "corrupt_gzip", f"{type(error).__name__}: {error}")
+        return
+    except OSError as error:
+        yield Rejection(path, STAGE, "unreadable", f"{type(error).__name__}: {error.strerror or error}")
+        return
+    yield from documents_from_bytes(path, data, config)
+
+
 class _ReadFn(beam.DoFn):
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._config = config
@@ -212,43 +276,13 @@ class _ReadFn(beam.DoFn):
 
     def process(self, readable: fileio.ReadableFile):
         path = readable.metadata.path
-        for item in self._items(readable, path):
+        for item in read_file(path, lambda kind: readable.open(compression_type=kind), self._config,
+                              readable.metadata.size_in_bytes):
             if isinstance(item, Rejection):
                 yield TaggedOutput(REJECTED, item)
             else:
                 self._read.inc()
                 yield item
-
-    def _items(self, readable: fileio.ReadableFile, path: str) -> Iterator[Document | Rejection]:
-        max_bytes = self._config["max_bytes"]
-        gzipped = path.lower().endswith(".gz")
-        # .gz is decompressed here, not by Beam, whose reader returns a truncated stream's prefix
-        # without an error; other compressions (.bz2, .zst, ...) are Beam's.
-        kind = CompressionTypes.UNCOMPRESSED if gzipped else CompressionTypes.AUTO
-        try:
-            if is_jsonl(path, self._config["jsonl_extensions"]):
-                # Streamed: read.max_bytes bounds each line, and the file may be of any size.
-                with readable.open(compression_type=kind) as raw, \
-                        (gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else contextlib.nullcontext(raw)) as handle:
-                    yield from jsonl_documents(path, handle, self._config)
-                return
-            if not gzipped and readable.metadata.size_in_bytes > max_bytes:
-                raise Reject("too_large", f"{readable.metadata.size_in_bytes} bytes > {max_bytes} (read.max_bytes)")
-            with readable.open(compression_type=kind) as handle:
-                data = read_limited(handle, max_bytes)
-            if gzipped:
-                data = gunzip(data, max_bytes)
-        except Reject as refusal:
-            yield Rejection(path, STAGE, refusal.reason, refusal.detail)
-            return
-        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            # Raised by a JSONL feed's gzip stream; the lines before the damage were already read.
-            yield Rejection(path, STAGE, "corrupt_gzip", f"{type(error).__name__}: {error}")
-            return
-        except OSError as error:
-            yield Rejection(path, STAGE, "unreadable", f"{type(error).__name__}: {error.strerror or error}")
-            return
-        yield from documents_from_bytes(path, data, self._config)
 
 
 class ReadDocuments(beam.PTransform):
