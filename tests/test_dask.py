@@ -24,7 +24,6 @@ from pipeline import dask_runner
 from pipeline.config import load_config
 from pipeline.graph import build
 from tests.conftest import SEEDS, run_cli  # noqa: E402
-from tests.test_manifest import frozen_config  # noqa: E402,F401 - fixture
 
 LOCAL = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
 
@@ -64,7 +63,7 @@ def _compare_runners(input_glob: str, tmp_path: Path, scheduler: str) -> dict[st
     return timings
 
 
-def test_translated_graph_stays_bounded(frozen_config):
+def test_dask_translated_graph_stays_bounded(frozen_config):
     """No partition count compounds through Flatten and CoGroupByKey, and no side input recomputes its
     upstream: at most one bundle task per ParDo and partition (the graph once held 290 partitions and
     ~6,700 bundle tasks for 149 ParDos, and never finished on five documents)."""
@@ -100,7 +99,7 @@ class _HoldsFile(beam.DoFn):
         self._file.close()
 
 
-def test_bundles_leave_their_step_picklable(tmp_path):
+def test_dask_bundles_leave_their_step_picklable(tmp_path):
     """Dask shares a ParDo's step among the bundles of a worker and pickles it again for another worker;
     a bundle that left a file object in it made that transfer fail and the run hang."""
     fn = _HoldsFile(str(tmp_path / "held"))

@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 
 import orjson
-import pytest
 
 import apitools  # noqa: F401 - requirements-test.lock installs apache-beam[gcp]; without it the tests must fail
 
 import apache_beam as beam  # noqa: E402
 from apache_beam.io import fileio  # noqa: E402
-from apache_beam.options.pipeline_options import StandardOptions  # noqa: E402
+from apache_beam.options.pipeline_options import (DebugOptions, GoogleCloudOptions, SetupOptions,  # noqa: E402
+                                                  StandardOptions, WorkerOptions)
 from apache_beam.portability import common_urns  # noqa: E402
 from apache_beam.portability.api import beam_runner_api_pb2, standard_window_fns_pb2  # noqa: E402
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
@@ -25,7 +25,9 @@ from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 from pipeline.cli import _pipeline_options, main  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.graph import build  # noqa: E402
-from pipeline.runners import CachedViewOptions, make_runner  # noqa: E402
+from pipeline.runners import CachedViewOptions, make_runner, overlay_args  # noqa: E402
+from tests.conftest import BoundedMatch, name_ranked_after  # noqa: E402
+from transforms.document import document_id  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "gs://newsbeam-dry-run"
@@ -113,15 +115,9 @@ def test_dataflow_streaming_graph_translates_with_dry_run():
     assert _leaf_urns(job.proto_pipeline) <= PORTABLE_URNS
 
 
-def test_streaming_graph_relates_counts_and_writes_per_window(tmp_path, monkeypatch):
+def test_dataflow_streaming_graph_relates_counts_and_writes_per_window(tmp_path, monkeypatch):
     # The streaming graph on the local runner in batch mode (Beam 2.77's local unbounded mode never
-    # closes a window): the poll stops after 3 s, and each file is stamped with its modification time
-    # (timestamp_cursor) instead of the poll's, so the test chooses each document's window.
-    class BoundedMatch(fileio.MatchContinuously):
-        def __init__(self, pattern, interval):
-            super().__init__(pattern, interval=interval, start_timestamp=Timestamp.now(),
-                             stop_timestamp=Timestamp.now() + 3, timestamp_cursor=True)
-
+    # closes a window): BoundedMatch ends the poll and lets each file's modification time choose its window.
     monkeypatch.setattr(fileio, "MatchContinuously", BoundedMatch)
     seeds = ROOT / "seeds"
     landing = tmp_path / "landing"
@@ -129,11 +125,15 @@ def test_streaming_graph_relates_counts_and_writes_per_window(tmp_path, monkeypa
     first, other = (next(seeds.glob(f"{n}_*.txt")).read_bytes() for n in ("000", "003"))
     no_names = ("Mild weather is expected across the region this week\n\n" + "Forecasters said on Monday that "
                 "temperatures would stay above the seasonal average, with light rain in the north.\n\n" * 3)
-    files = {"a.txt": first, "a-copy.txt": first, "other.txt": other,  # window 1
-             "b.txt": first,  # window 2: a copy of a.txt, in another window
+    # Copies of a.txt (same text, same date) rank by id, which hashes the path: both copies are named so
+    # that their ids sort after a.txt's, which is then the canonical.
+    a_id = document_id(str(landing / "a.txt"), first.decode("utf-8"))
+    a_copy, b = (name_ranked_after(landing, stem, first, a_id) for stem in ("a-copy", "b"))
+    files = {"a.txt": first, a_copy: first, "other.txt": other,  # window 1
+             b: first,  # window 2: a copy of a.txt, in another window
              "c.txt": no_names.encode(), "blank.txt": b" \n"}  # window 3: no person names; a rejection
     start = (int(Timestamp.now().seconds()) // 60 - 10) * 60  # ten minutes ago, a window boundary
-    offsets = {"a.txt": 0, "a-copy.txt": 0, "other.txt": 0, "b.txt": 10, "c.txt": 20, "blank.txt": 20}
+    offsets = {"a.txt": 0, a_copy: 0, "other.txt": 0, b: 10, "c.txt": 20, "blank.txt": 20}
     for name, data in files.items():
         (landing / name).write_bytes(data)
         os.utime(landing / name, (start + offsets[name], start + offsets[name]))
@@ -153,20 +153,14 @@ def test_streaming_graph_relates_counts_and_writes_per_window(tmp_path, monkeypa
     assert len(windows) == 3
     first_window, second_window, third_window = (windows[key] for key in sorted(windows))
     by_name = {Path(r["source"]).name: r for w in windows.values() for r in w.get("records", [])}
-    assert sorted(Path(r["source"]).name for r in first_window["records"]) == ["a-copy.txt", "a.txt", "other.txt"]
-    # a-copy.txt and a.txt (one window) are copies: the smaller id (same date) is the canonical.
-    pair = [by_name["a.txt"], by_name["a-copy.txt"]]
-    canonical = min(r["id"] for r in pair)
-    assert sorted(r["duplicate_of"] or "" for r in pair) == ["", canonical]
-    # Relations span windows (transforms/dedup.py, RelateAcrossWindows): b.txt, a later copy, joins the
-    # cluster of the first window when it ranks after its canonical (ids hash the temporary path, so
-    # either may happen); a copy that ranks first arrived late and is its own canonical, as of arrival.
-    assert [Path(r["source"]).name for r in second_window["records"]] == ["b.txt"]
-    b = by_name["b.txt"]
-    if b["id"] > canonical:
-        assert (b["duplicate_of"], b["story_id"]) == (canonical, by_name["a.txt"]["story_id"])
-    else:
-        assert (b["duplicate_of"], b["story_id"]) == (None, b["id"])
+    assert sorted(Path(r["source"]).name for r in first_window["records"]) == sorted(["a.txt", a_copy, "other.txt"])
+    # The copy in the first window points at a.txt, the smaller id of the two.
+    assert by_name["a.txt"]["id"] == a_id
+    assert (by_name["a.txt"]["duplicate_of"], by_name[a_copy]["duplicate_of"]) == (None, a_id)
+    # Relations span windows (transforms/dedup.py, RelateAcrossWindows): the copy in the second window,
+    # ranked after a.txt, joins the first window's cluster: a.txt's duplicate and story.
+    assert [Path(r["source"]).name for r in second_window["records"]] == [b]
+    assert (by_name[b]["duplicate_of"], by_name[b]["story_id"]) == (a_id, by_name["a.txt"]["story_id"])
     # A window without person names gets an empty variant map (the side input's default).
     assert [Path(r["source"]).name for r in third_window["records"]] == ["c.txt"]
     assert not [e for e in by_name["c.txt"]["entities"] if e["label"] == "PERSON"]
@@ -192,7 +186,7 @@ def test_dataflow_batch_graph_keeps_its_global_defaults():
     assert _windowing(components, transforms["Write/WriteFiles"], "inputs") == global_bounded
 
 
-def test_cli_run_streaming_submits_the_streaming_graph_to_dataflow(capsys):
+def test_dataflow_cli_run_streaming_submits_the_streaming_graph(capsys):
     # `newsbeam run --streaming` on a remote runner: no local input check, staging or summary; submitted
     # (here a dry run) and not waited for.
     code = main(["run", "--input", f"{BUCKET}/landing/*", "--output", f"{BUCKET}/newsbeam", *DATAFLOW_ARGS,
@@ -204,8 +198,21 @@ def test_cli_run_streaming_submits_the_streaming_graph_to_dataflow(capsys):
 
 
 def test_dataflow_overlay_config_and_options_are_valid():
-    config = load_config(ROOT / "configs" / "dataflow.yaml")
-    assert config["read"]["max_bytes"] >= 1
-    options = _pipeline_options([*DATAFLOW_ARGS, "--setup_file=./setup.py", "--max_num_workers=8",
-                                 "--sdk_container_image=europe-docker.pkg.dev/p/newsbeam/newsbeam:0.1.0"])
+    overlay = ROOT / "configs" / "dataflow.yaml"
+    # Stage settings are the defaults (records equal a local run's); the overlay sets Beam options only.
+    assert load_config(overlay) == load_config()
+    # The options a `newsbeam run --config configs/dataflow.yaml` builds: the overlay's flags, then the
+    # command line's (here the job's location, not the runner: that comes from the overlay).
+    command_line = [arg for arg in DATAFLOW_ARGS if not arg.startswith("--runner=")]
+    options = _pipeline_options([*overlay_args(overlay), *command_line])
     assert options.view_as(StandardOptions).runner == "DataflowRunner"
+    setup = options.view_as(SetupOptions)
+    assert (setup.setup_file, setup.requirements_file) == ("./setup.py", "./requirements.lock")
+    assert options.view_as(DebugOptions).experiments == ["use_runner_v2"]
+    workers = options.view_as(WorkerOptions)
+    assert (workers.machine_type, workers.max_num_workers, workers.autoscaling_algorithm) == \
+        ("e2-standard-4", 20, "THROUGHPUT_BASED")
+    assert options.view_as(GoogleCloudOptions).region == "europe-west1"
+    # A flag on the command line wins over the overlay's.
+    options = _pipeline_options([*overlay_args(overlay), *command_line, "--max_num_workers=8"])
+    assert options.view_as(WorkerOptions).max_num_workers == 8

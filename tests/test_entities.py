@@ -184,7 +184,7 @@ def test_entities_batches_hold_at_most_batch_chars():
             assert sorted(length for batch in found for length in batch) == sorted(lengths)
             assert all(sum(batch) <= 1000 or len(batch) == 1 for batch in found), found
             assert [1500] in found and any(len(batch) > 1 for batch in found), found
-        assert_that(batches, check)
+        assert_that(batches, check, label="CheckBatchChars")
 
 
 def test_entities_stage_tags_documents_longer_than_a_batch(config):

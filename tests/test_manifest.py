@@ -106,20 +106,6 @@ def test_manifest_lock_refuses_a_second_writer(tmp_path):
                 pass
 
 
-@pytest.fixture
-def frozen_config(tmp_path_factory, monkeypatch):
-    """The configuration as it is now, for the whole test: the shared configs/ may change under a run,
-    and a changed configuration rightly makes every file pending again."""
-    from pipeline import config
-
-    frozen = tmp_path_factory.mktemp("configs") / "configs"
-    shutil.copytree(config.CONFIG_DIR, frozen)
-    monkeypatch.setattr(config, "CONFIG_DIR", frozen)
-    monkeypatch.setattr(config, "DEFAULT_CONFIG", frozen / "default.yaml")
-    monkeypatch.setattr(config, "SCHEMA_DIR", frozen / "schema")
-    return frozen
-
-
 def _tree(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
             if p.is_file() and p.name != ".newsbeam.lock"}

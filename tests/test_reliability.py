@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import json
-import os
 from pathlib import Path
 
 import apache_beam as beam
@@ -14,14 +12,12 @@ from apache_beam.io.filesystem import FileMetadata
 from apache_beam.io.fileio import ReadableFile
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.report import read_settings
-from tests.conftest import SEEDS, local_pipeline, read_outputs, run_cli
-from transforms.document import Document, Rejection
+from tests.conftest import READ_CONFIG, SEEDS, local_pipeline, read_outputs, run_cli
+from transforms.document import Document
 from transforms.errors import REASONS
 from transforms.read import _ReadFn
 from transforms.stage import DOCS, REJECTED, DocumentStage
 
-READ_CONFIG = {**read_settings(None), "max_bytes": 5_000_000, "jsonl_extensions": [".jsonl"]}
 ONE_WORKER = ("--direct_num_workers=1", "--direct_running_mode=in_memory")
 NEWS = ("Le ministre a déclaré mercredi à Genève que les négociations reprendraient «dès que possible». "
         "Les délégations française et allemande ont salué l’accord, signé après trois jours de discussions.\n")
@@ -91,7 +87,9 @@ def test_reliability_unreadable_and_vanished_files_are_rejected_as_unreadable(tm
 
     forbidden = _Forbidden(FileMetadata(str(tmp_path / "secret.txt"), 10))
     fn = _ReadFn(READ_CONFIG)
-    results = [item for readable in (ReadableFile(metadata), forbidden) for item in fn._items(readable, readable.metadata.path)]
+    outputs = [output for readable in (ReadableFile(metadata), forbidden) for output in fn.process(readable)]
+    assert {output.tag for output in outputs} == {REJECTED}
+    results = [output.value for output in outputs]
     assert [(Path(r.source).name, r.reason) for r in results] == [("gone.txt", "unreadable"), ("secret.txt", "unreadable")]
     assert "Permission denied" in results[1].detail
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from pipeline.report import (annotate, index_run, load_originals, page_name, pieces, place_entities,
                              place_removed, place_repairs, read_settings, write_report)
-from tests.conftest import ROOT, SEEDS, run_cli
+from tests.conftest import READ_CONFIG, ROOT, SEEDS, run_cli
 from transforms.document import Document, Rejection
 from transforms.summary import MergeCounters, nest, outcome_stats, read_stats
 from transforms.textmap import Edit
@@ -32,7 +32,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-READ_CONFIG = {**read_settings(None), "max_bytes": 5_000_000, "jsonl_extensions": [".jsonl"]}
 SEED_002 = next(SEEDS.glob("002_*.txt"))
 SEED_003 = next(SEEDS.glob("003_*.txt"))
 

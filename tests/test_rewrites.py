@@ -4,8 +4,7 @@ import spacy
 import wordfreq
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import SEEDS, local_pipeline, relate
-from transforms.dedup import rank
+from tests.conftest import SEEDS, local_pipeline, relate, seed
 from transforms.document import Document
 from transforms.rewrites import (alignment, content_token, countable_word, rarities, rewrite_score, salient_terms, sentence_sets,
                                  sentence_similarity, text_terms, tokenize, tokenizer)
@@ -22,10 +21,6 @@ FLOODS = (
     "Farmers warned that flooded orchards and vineyards would cost the region's harvest for years. "
     "Forecasters expected more rain over the Apennine valleys through the weekend. "
     "Rescue crews used helicopters to lift residents from rooftops in the village of Conselice.")
-
-
-def seed(number: str) -> str:
-    return next(SEEDS.glob(f"{number}_*.txt")).read_text("utf-8")
 
 
 def sentences(text: str, **fields) -> tuple:
@@ -165,9 +160,11 @@ def _rewrite(doc: Document) -> tuple[str, str | None, bool]:
 def test_rewrites_pipeline_points_each_paraphrase_to_the_earliest_version():
     docs = [_doc("000", "2023-05-24"), _doc("001", "2023-05-23"), _doc("002", "2023-05-24"),
             _doc("003", None), _doc("004", None)]
-    later_004, first_004 = sorted(docs[3:], key=rank, reverse=True)
+    # 003 and 004 are undated: the smaller id is the earlier version. Ids hash the fixed paths:
+    # feed/004.txt's (53bcf5…) sorts before feed/003.txt's (deef3e…), so 003 is the rewrite of 004.
+    assert docs[4].id < docs[3].id
     expected = [(docs[0].id, docs[1].id, True), (docs[1].id, None, False), (docs[2].id, None, False),
-                (first_004.id, None, False), (later_004.id, first_004.id, True)]
+                (docs[3].id, docs[4].id, True), (docs[4].id, None, False)]
     with local_pipeline() as p:
         assert_that(relate(p, docs, rewrites=SETTINGS) | beam.Map(_rewrite), equal_to(expected), label="rewrite_of")
 
@@ -178,14 +175,17 @@ def test_rewrites_pipeline_skips_near_duplicate_copies(held, tmp_path):
     documents) and filters them with the copies as a side input. Either way the copy is left out."""
     first = _doc("000", "2023-05-24")
     mirror = Document.from_raw("mirror/000.txt", seed("000"), published="2023-05-24")
-    canonical, copy = sorted([first, mirror], key=rank)
+    # Same text, same date: the smaller id is the canonical; feed/000.txt's (6331ac…) sorts before
+    # mirror/000.txt's (b15b19…).
+    assert first.id < mirror.id
+    canonical, copy = first, mirror
     paraphrase = _doc("001", "2023-05-25")
     hold = SpillDocuments(str(tmp_path)) if held else None
     with local_pipeline() as p:
         out = relate(p, [first, mirror, paraphrase], hold, rewrites=SETTINGS) | beam.Map(
             lambda d: (d.id, d.duplicate_of, d.rewrite_of))
         assert_that(out, equal_to([(canonical.id, None, None), (copy.id, canonical.id, None),
-                                   (paraphrase.id, None, canonical.id)]))
+                                   (paraphrase.id, None, canonical.id)]), label="CheckCopySkipped")
 
 
 @pytest.mark.parametrize("code", ["en", "de", "fr", "es", "ru", "id", "xx"])

@@ -2,7 +2,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import SEEDS, local_pipeline, relate
+from tests.conftest import local_pipeline, relate, seed
 from transforms.document import Document
 from transforms.rewrites import text_terms
 from transforms.stories import cosine, day, linked, pack_vector, story_features, story_vector, within_window
@@ -21,10 +21,6 @@ FLOODS = (
     "Heavy rain flooded the northern Italian region of Emilia-Romagna, killing at least nine people and "
     "forcing thousands from their homes. Rivers burst their banks in Cesena, Faenza and Forli, and the Formula "
     "One Grand Prix at Imola was cancelled. Civil protection officials said more rain was expected.")
-
-
-def seed(number: str) -> str:
-    return next(SEEDS.glob(f"{number}_*.txt")).read_text("utf-8")
 
 
 @pytest.mark.parametrize("published, expected", [
@@ -145,7 +141,8 @@ def test_stories_pipeline_undated_records_join_by_content():
     first = dated.id
     with local_pipeline() as p:
         out = relate(p, [undated, unrelated, dated], stories=SETTINGS) | beam.Map(lambda d: (d.id, d.story_id))
-        assert_that(out, equal_to([(dated.id, first), (undated.id, first), (unrelated.id, unrelated.id)]))
+        assert_that(out, equal_to([(dated.id, first), (undated.id, first), (unrelated.id, unrelated.id)]),
+                    label="CheckStoryIds")
 
 
 def test_stories_pipeline_identical_copies_are_one_story_and_texts_without_terms_none():

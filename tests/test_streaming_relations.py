@@ -17,7 +17,7 @@ from apache_beam.utils.timestamp import Timestamp
 from pipeline.config import load_config
 from pipeline.graph import build
 from pipeline.runners import CachedViewOptions, make_runner
-from tests.conftest import SEEDS, local_pipeline
+from tests.conftest import SEEDS, BoundedMatch, local_pipeline, name_ranked_after
 from transforms.dedup import RelateAcrossWindows, RelationForest, block_edges, join_block, relation_ttl_seconds
 from transforms.document import document_id
 
@@ -130,7 +130,7 @@ def _with_window(element, window=beam.DoFn.WindowParam):
     return int(window.start), element[0][2], element[1][0][2], element[1][1]
 
 
-def test_dedup_relate_across_windows_labels_records_in_their_arrival_window():
+def test_streaming_relations_label_records_in_their_arrival_window():
     # Block "k": a (window 0) ~ b (window 10) ~ c (window 20); "z" is unrelated (its own block).
     # Arrival order is shuffled: edges go to the later member's window whatever the processing order.
     arrivals = [("k", "c", 25), ("k", "b", 12), ("z", "z", 14), ("k", "a", 3), ("k", "b2", 11)]
@@ -147,17 +147,11 @@ def test_dedup_relate_across_windows_labels_records_in_their_arrival_window():
                    | RelateAcrossWindows("test", verify, _score, cap=10, ttl_seconds=3600)
                    | beam.Map(_with_window))
         assert_that(related, equal_to([(10, "b", "a", "fb~fa"), (10, "b2", "a", "fb2~fa"),
-                                       (20, "c", "a", "fc~fa")]))
+                                       (20, "c", "a", "fc~fa")]), label="CheckArrivalWindows")
 
 
 def _bounded_match(monkeypatch) -> None:
-    # As tests/test_dataflow.py: the poll stops after 3 s and files are stamped with their modification
-    # times, so the test chooses each document's window (Beam's local unbounded mode never closes one).
-    class BoundedMatch(fileio.MatchContinuously):
-        def __init__(self, pattern, interval):
-            super().__init__(pattern, interval=interval, start_timestamp=Timestamp.now(),
-                             stop_timestamp=Timestamp.now() + 3, timestamp_cursor=True)
-
+    # As tests/test_dataflow.py: the poll ends and each file's modification time chooses its window.
     monkeypatch.setattr(fileio, "MatchContinuously", BoundedMatch)
 
 
@@ -189,10 +183,8 @@ def test_streaming_relations_span_windows_as_in_a_batch(tmp_path, monkeypatch):
     seeds = {path.name[:3]: path.read_bytes() for path in sorted(SEEDS.glob("*.txt"))}
 
     def named_after(stem: str, data: bytes, earlier: str) -> str:
-        # A file name whose record id sorts after ``earlier``'s: ids hash the path, and undated records
-        # (and exact copies, same date) rank by id, so the name decides the rank order here.
-        return next(name for name in (f"{stem}-{i}.txt" for i in range(1000))
-                    if document_id(str(landing / name), data.decode("utf-8")) > ids[earlier])
+        # A file name whose record id sorts after ``earlier``'s (the name decides the rank order here).
+        return name_ranked_after(landing, stem, data, ids[earlier])
 
     ids: dict[str, str] = {}
     names = {"000": "000.txt", "002": "002.txt", "003": "003.txt"}
