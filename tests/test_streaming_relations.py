@@ -123,7 +123,7 @@ def test_dedup_relation_forest_expires_stale_components_only():
 
 def test_dedup_relation_ttl_reads_streaming_relation_state_days():
     assert relation_ttl_seconds({"streaming": {"relation_state_days": 0.5}}) == 43200
-    assert relation_ttl_seconds({}) == 0
+    assert relation_ttl_seconds({"streaming": {"relation_state_days": 0}}) == 0
 
 
 def _with_window(element, window=beam.DoFn.WindowParam):

@@ -754,7 +754,7 @@ class RelateAcrossWindows(beam.PTransform):
 
 def relation_ttl_seconds(config: Mapping[str, Any]) -> int:
     """``streaming.relation_state_days`` in seconds (0: relation state is kept for ever)."""
-    return int(round(float((config.get("streaming") or {}).get("relation_state_days", 0)) * 86400))
+    return int(round(float(config["streaming"]["relation_state_days"]) * 86400))
 
 
 T = TypeVar("T")
