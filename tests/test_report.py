@@ -8,6 +8,7 @@ stages to be wired into the graph.
 
 from __future__ import annotations
 
+import bz2
 import html.parser
 import re
 import shutil
@@ -309,6 +310,24 @@ def test_report_load_originals_reads_a_jsonl_line_once_per_file(tmp_path):
     records = [{"id": "b2", "source": f"{feed}:2"}, {"id": "a1", "source": f"{feed}:1"}]
     got = {record["id"]: raw for record, raw, _ in load_originals(records, READ_CONFIG, None)}
     assert got == {"a1": "First story.", "b2": "Second\nstory."}
+
+
+def test_report_load_originals_reads_sources_as_the_run_read_them(tmp_path):
+    # A feed larger than read.max_bytes (the run streams it line by line) and a .bz2 story (the run
+    # decompresses it): both are shown as their originals.
+    small = {**READ_CONFIG, "max_bytes": 200}
+    feed = tmp_path / "feed.jsonl"
+    lines = [orjson.dumps({"id": f"n{i}", "text": f"Story {i}: the talks in Geneva went on."}) for i in range(20)]
+    feed.write_bytes(b"\n".join(lines) + b"\n")
+    assert feed.stat().st_size > small["max_bytes"]
+    story = tmp_path / "story.txt.bz2"
+    text = "GENEVA (Reuters) - The talks went on for a third day.\n"
+    story.write_bytes(bz2.compress(text.encode("utf-8")))
+    records = [{"id": "n17", "source": f"{feed}:18"},
+               {"id": Document.from_raw(str(story), text).id, "source": str(story)}]
+    got = {record["source"]: (raw, note) for record, raw, note in load_originals(records, small, None)}
+    assert got[f"{feed}:18"][0] == "Story 17: the talks in Geneva went on."
+    assert got[str(story)] == (text, f"original text from {story}")
 
 
 # ---------------------------------------------------------------------------------------------
