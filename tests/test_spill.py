@@ -6,7 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import SEEDS, local_pipeline
 from transforms.document import Document
 from transforms.entities import same_text
-from transforms.spill import SpillDocuments, SpillFiles, read_parts, read_spilled
+from transforms.spill import JoinInParts, SpillDocuments, SpillFiles, part_of, read_parts, read_spilled
 from transforms.textmap import Edit
 
 
@@ -57,3 +57,19 @@ def test_spill_by_key_reads_each_part_as_one_group(tmp_path):
         assert_that(back, equal_to([_state(doc) for doc in docs]), label="documents")
     for path in spill.iterdir():
         assert len({key(doc) % parts for doc in read_spilled(str(path))}) == 1, path
+
+
+def test_spill_join_in_parts_brings_each_item_the_entries_of_its_part_only(tmp_path):
+    # Relation labels for 300 records, a third of them labelled: each record meets its own label,
+    # and the table a worker holds for it is its part's, never the whole table.
+    ids = [f"doc-{i:03d}" for i in range(300)]
+    labels = {doc_id: ("duplicate_of", f"canonical-{doc_id}") for doc_id in ids[::3]}
+
+    def apply(item, table):
+        in_part = {key for key in labels if part_of(key) == part_of(item)}
+        yield item, table.get(item), set(table) == in_part and len(table) < len(labels)
+
+    with local_pipeline() as p:
+        joined = ({"items": p | "Items" >> beam.Create(ids), "table": p | "Labels" >> beam.Create(sorted(labels.items()))}
+                  | JoinInParts(SpillDocuments(str(tmp_path)), str, str, apply))
+        assert_that(joined, equal_to([(doc_id, labels.get(doc_id), True) for doc_id in ids]), label="CheckJoined")

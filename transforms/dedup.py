@@ -38,6 +38,7 @@ import regex
 from transforms.document import Document
 from transforms.errors import ConfigError
 from transforms.shard import ByKeyShard
+from transforms.spill import JoinInParts
 from transforms.stage import is_windowed, per_window
 
 # (0 when dated else 1, published, id): sorting by it puts the canonical member of a cluster first —
@@ -431,6 +432,14 @@ def _label_from_view(doc: Document, labels: Mapping[str, Labels], relations: Map
     return label(doc, labels.get(doc.id, {}), relations)
 
 
+def _label_in_part(doc: Document, labels: Mapping[str, Labels], relations: Mapping[str, Relation]) -> Iterator[Document]:
+    yield label(doc, labels.get(doc.id, {}), relations)
+
+
+def _doc_id(doc: Document) -> str:
+    return doc.id
+
+
 def _label_joined(element: tuple[str, Mapping[str, Iterable[Any]]],
                   relations: Mapping[str, Relation]) -> Iterator[Document]:
     _, grouped = element
@@ -443,9 +452,10 @@ class AttachRelations(beam.PTransform):
     """``{"docs": Document, name: (rank, (target rank, score)), ...}`` -> the documents, each relation's
     fields set as ``relations[name]`` says.
 
-    The relations meet by id first (small: ids and scores of related records only). Over a batch the
-    labels then reach the documents as a side input, so the documents are never grouped (``hold``, if
-    given, is where they wait meanwhile: see :mod:`transforms.spill`); in streaming windows, by a join.
+    The relations meet by id first (small: ids and scores of related records only). Over a batch
+    whose documents wait on disk (``hold``: see :mod:`transforms.spill`) the labels reach them part by
+    part (:class:`transforms.spill.JoinInParts`), and without ``hold`` as a side input, so the
+    documents are never grouped; in streaming windows, by a join.
     """
 
     def __init__(self, relations: Mapping[str, Relation], hold: beam.PTransform | None = None) -> None:
@@ -464,7 +474,8 @@ class AttachRelations(beam.PTransform):
                     | "JoinById" >> beam.CoGroupByKey()
                     | "SetFields" >> beam.FlatMap(_label_joined, self._relations))
         if self._hold is not None:
-            docs = docs | "Hold" >> self._hold
+            return ({"items": docs, "table": labels}
+                    | "SetFields" >> JoinInParts(self._hold, _doc_id, str, _label_in_part, self._relations))
         return docs | "SetFields" >> beam.Map(_label_from_view, beam.pvalue.AsDict(labels), self._relations)
 
 

@@ -19,11 +19,13 @@ import apache_beam as beam
 from apache_beam import pvalue
 from cachetools import LRUCache
 
-from transforms.dedup import DUPLICATES, AttachRelations, FindDuplicates, guarded, permutations, rank, text_signature
+from transforms.dedup import (DUPLICATES, AttachRelations, FindDuplicates, Rank, guarded, permutations, rank,
+                              text_signature)
 from transforms.document import Document, text_key
 from transforms.frequency import use_cache
 from transforms.rewrites import REWRITES, FindRewrites, Sentences, sentence_sets, text_terms, tokenizer
 from transforms.shard import ByKeyShard
+from transforms.spill import JoinInParts
 from transforms.stories import STORIES, FindStories, story_features
 
 _SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES = "signatures", "rewrite_features", "story_features"
@@ -113,9 +115,18 @@ def _not_a_copy(element: tuple[Any, Mapping[str, list[Any]]]) -> Iterator[tuple[
             yield doc_rank, features
 
 
-def _original(element: tuple[Any, Any], copies: Mapping[Any, Any]) -> bool:
-    """Whether a record's ``(rank, features)`` are not a copy's (the copies keyed by rank)."""
-    return element[0] not in copies
+def _original(element: tuple[Rank, Any], copies: Mapping[Rank, Any]) -> Iterator[tuple[Rank, Any]]:
+    """A record's ``(rank, features)`` unless they are a copy's (the copies keyed by rank)."""
+    if element[0] not in copies:
+        yield element
+
+
+def _rank_id(rank: Rank) -> str:
+    return rank[2]
+
+
+def _features_id(element: tuple[Rank, Any]) -> str:
+    return element[0][2]
 
 
 class _SkipCopies(beam.PTransform):
@@ -123,10 +134,10 @@ class _SkipCopies(beam.PTransform):
     rewrite features of the records that are not copies.
 
     With ``hold`` (a batch) the features wait where the documents do (see :mod:`transforms.spill`),
-    and the copies, ranks and scores of related records only, reach them as a side input; without it
-    (streaming windows, or a batch whose documents wait where the runner keeps them) the two meet in a
-    join by rank. At 100,000 bench records the features were
-    342 MiB grouped for that join, and held in memory from the features step until then.
+    and the copies, ranks and scores of related records only, reach them part by part
+    (:class:`transforms.spill.JoinInParts`); without it (streaming windows, or a batch whose documents
+    wait where the runner keeps them) the two meet in a join by rank. At 100,000 bench records the
+    features were 342 MiB grouped for that join, and held in memory from the features step until then.
     """
 
     def __init__(self, hold: beam.PTransform | None) -> None:
@@ -137,9 +148,8 @@ class _SkipCopies(beam.PTransform):
         if self._hold is None:
             return inputs | "JoinCopies" >> ByKeyShard(lambda: "Join" >> beam.CoGroupByKey()
                                                        | "SkipCopies" >> beam.FlatMap(_not_a_copy))
-        return (inputs["features"]
-                | "Hold" >> self._hold
-                | "SkipCopies" >> beam.Filter(_original, pvalue.AsDict(inputs["copies"])))
+        return ({"items": inputs["features"], "table": inputs["copies"]}
+                | "SkipCopies" >> JoinInParts(self._hold, _features_id, _rank_id, _original))
 
 
 class RelateDocuments(beam.PTransform):

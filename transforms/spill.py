@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from typing import Any, Callable, Iterable, Iterator
+import zlib
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -127,3 +128,50 @@ class SpillDocuments(SpillFiles):
         if self._key is None:
             return names | "SpreadFiles" >> beam.Reshuffle() | "ReadFiles" >> beam.FlatMap(read_spilled)
         return names | "GroupParts" >> beam.GroupByKey() | "ReadParts" >> beam.FlatMap(read_parts)
+
+    def in_parts(self, part: Callable[[Any], int]) -> SpillFiles:
+        """Where these elements wait to be read back with what else falls in their part (of PARTS):
+        ``(part, name)`` pairs (see :class:`JoinInParts`)."""
+        return SpillFiles(self._directory, self._chunk, part, PARTS)
+
+
+def part_of(text_id: str) -> int:
+    """The part (of PARTS) of an id, the same in every process."""
+    return zlib.crc32(text_id.encode("utf-8", "surrogatepass")) % PARTS
+
+
+def _apply_part(element: tuple[int, Mapping[str, Iterable[Any]]], apply: Callable[..., Iterable[Any]],
+                *args):  # no hint on *args: Beam would type-check it as a tuple
+    _, grouped = element
+    table = dict(grouped["table"])
+    for path in sorted(grouped["files"]):
+        for item in read_spilled(path):
+            yield from apply(item, table, *args)
+
+
+class JoinInParts(beam.PTransform):
+    """Batch: ``{"items": elements, "table": (key, value)}`` -> ``apply(item, table, *args)`` for each item,
+    where ``table`` holds the entries of the item's part only.
+
+    The items wait on disk in parts by ``item_id`` (:func:`part_of`), and the table's entries go to the
+    part of ``key_id(key)``: a part's files and entries meet in one worker. As a side input the table
+    was decoded whole in every worker: the relation labels of 30,000 bench records held 180 MiB in
+    each of two workers at the run's end, three times as much at 100,000.
+    """
+
+    def __init__(self, hold: SpillDocuments, item_id: Callable[[Any], str], key_id: Callable[[Any], str],
+                 apply: Callable[..., Iterable[Any]], *args: Any) -> None:
+        super().__init__()
+        self._hold = hold
+        self._item_id = item_id
+        self._key_id = key_id
+        self._apply = apply
+        self._args = args
+
+    def expand(self, inputs):
+        item_id, key_id = self._item_id, self._key_id
+        files = inputs["items"] | "SpillInParts" >> self._hold.in_parts(lambda item: part_of(item_id(item)))
+        table = inputs["table"] | "TableInParts" >> beam.Map(lambda entry: (part_of(key_id(entry[0])), entry))
+        return ({"files": files, "table": table}
+                | "JoinParts" >> beam.CoGroupByKey()
+                | "Apply" >> beam.FlatMap(_apply_part, self._apply, *self._args))
