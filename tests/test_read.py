@@ -1,5 +1,6 @@
 import codecs
 import gzip
+import io
 
 import apache_beam as beam
 import orjson
@@ -10,7 +11,7 @@ from pipeline.report import read_settings
 from tests.conftest import local_pipeline
 from transforms.dedup import rank
 from transforms.errors import Reject
-from transforms.read import ReadDocuments, decode, documents_from_bytes
+from transforms.read import ReadDocuments, decode, documents_from_bytes, jsonl_documents
 from transforms.stage import DOCS, REJECTED
 
 CONFIG = {**read_settings(None), "max_bytes": 1000, "jsonl_extensions": [".jsonl", ".jsonl.gz"]}
@@ -27,6 +28,11 @@ NEWS = "Russia and China agreed to deepen investment in trade services, said the
 def test_read_decodes_unicode_forms(data, encoding):
     assert decode(data) == (NEWS, encoding)
 
+
+
+def feed(path: str, data: bytes, config=CONFIG) -> list:
+    """The documents and rejections of a JSONL feed's bytes, as the reader streams them."""
+    return list(jsonl_documents(path, io.BytesIO(data), config))
 
 def test_read_decodes_windows_1252_news_and_says_so():
     text = "Le président français a rencontré «ses homologues» à Genève – l’accord était signé."
@@ -55,7 +61,7 @@ def test_read_jsonl_gives_one_document_per_line_and_rejects_bad_lines():
            b'{"title": "no text"}\n' \
            b'\n' \
            b'{"text": "Second story.", "published": "2023-05-24"}\n'
-    items = list(documents_from_bytes("feed.jsonl", data, CONFIG))
+    items = list(feed("feed.jsonl", data, CONFIG))
     assert [type(item).__name__ for item in items] == ["Document", "Rejection", "Rejection", "Document"]
     assert items[0].id == "a1" and items[0].url == "https://example.com/a" and items[0].source == "feed.jsonl:1"
     assert (items[1].source, items[1].reason) == ("feed.jsonl:2", "malformed_jsonl")
@@ -69,7 +75,7 @@ def test_read_jsonl_takes_each_field_under_its_configured_key():
     data = (b'{"uid": 7, "headline": "  Putin meets\\n Xi in Moscow ", "date": "2023-03-21",'
             b' "link": "https://example.com/p", "body": "Putin and Xi met in Moscow on Tuesday."}\n'
             b'{"text": "A body under the default key only.", "headline": ""}\n')
-    doc, missing = documents_from_bytes("dump.jsonl", data, {**CONFIG, "jsonl_fields": fields})
+    doc, missing = feed("dump.jsonl", data, {**CONFIG, "jsonl_fields": fields})
     assert (doc.id, doc.title, doc.published, doc.url) == ("7", "Putin meets Xi in Moscow", "2023-03-21",
                                                            "https://example.com/p")
     assert doc.text == "Putin and Xi met in Moscow on Tuesday."
@@ -88,7 +94,7 @@ def test_read_jsonl_takes_each_field_under_its_configured_key():
 ])
 def test_read_jsonl_published_dates_become_iso_8601(published, expected):
     line = orjson.dumps({"text": "Putin and Xi met in Moscow on Tuesday.", "published": published})
-    [doc] = documents_from_bytes("feed.jsonl", line + b"\n", CONFIG)
+    [doc] = feed("feed.jsonl", line + b"\n", CONFIG)
     assert doc.published == expected
 
 
@@ -97,7 +103,7 @@ def test_read_jsonl_published_dates_rank_records_in_time_order():
     stamps = ["Wed, 24 May 2023 09:30:00 GMT", "2023-05-24T08:00:00Z", "2023-05-23 23:00:00-05:00"]
     lines = b"".join(orjson.dumps({"text": f"Story {n} about the talks.", "published": s}) + b"\n"
                      for n, s in enumerate(stamps))
-    docs = list(documents_from_bytes("feed.jsonl", lines, CONFIG))
+    docs = list(feed("feed.jsonl", lines, CONFIG))
     assert [doc.source for doc in sorted(docs, key=rank)] == ["feed.jsonl:3", "feed.jsonl:2", "feed.jsonl:1"]
 
 
@@ -148,6 +154,6 @@ def test_read_streams_a_jsonl_feed_larger_than_the_file_limit(tmp_path):
 
 def test_read_jsonl_lines_must_be_utf8():
     data = b'{"text": "caf\xe9 story"}\n' + '{"text": "Neue Geschichte"}'.encode("utf-16-le")
-    items = list(documents_from_bytes("feed.jsonl", data, CONFIG))
+    items = list(feed("feed.jsonl", data, CONFIG))
     assert [(item.source, getattr(item, "reason", None)) for item in items] == [
         ("feed.jsonl:1", "undecodable"), ("feed.jsonl:2", "undecodable")]

@@ -64,6 +64,7 @@ def test_spill_join_in_parts_brings_each_item_the_entries_of_its_part_only(tmp_p
     # and the table a worker holds for it is its part's, never the whole table.
     ids = [f"doc-{i:03d}" for i in range(300)]
     labels = {doc_id: ("duplicate_of", f"canonical-{doc_id}") for doc_id in ids[::3]}
+    labels["doc-999"] = ("duplicate_of", "a record with no item")  # an entry no item asks for: dropped
 
     def apply(item, table):
         in_part = {key for key in labels if part_of(key) == part_of(item)}

@@ -38,7 +38,7 @@ import regex
 from transforms.document import Document
 from transforms.errors import ConfigError
 from transforms.shard import ByKeyShard
-from transforms.spill import JoinInParts
+from transforms.spill import JoinInParts, SpillDocuments
 from transforms.stage import is_windowed, per_window
 
 # (0 when dated else 1, published, id): sorting by it puts the canonical member of a cluster first —
@@ -433,7 +433,7 @@ def _label_from_view(doc: Document, labels: Mapping[str, Labels], relations: Map
 
 
 def _label_in_part(doc: Document, labels: Mapping[str, Labels], relations: Mapping[str, Relation]) -> Iterator[Document]:
-    yield label(doc, labels.get(doc.id, {}), relations)
+    yield _label_from_view(doc, labels, relations)
 
 
 def _doc_id(doc: Document) -> str:
@@ -458,7 +458,7 @@ class AttachRelations(beam.PTransform):
     documents are never grouped; in streaming windows, by a join.
     """
 
-    def __init__(self, relations: Mapping[str, Relation], hold: beam.PTransform | None = None) -> None:
+    def __init__(self, relations: Mapping[str, Relation], hold: SpillDocuments | None = None) -> None:
         super().__init__()
         self._relations = dict(relations)
         self._hold = hold

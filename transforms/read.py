@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gzip
-import io
 import zlib
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -105,10 +104,7 @@ def is_jsonl(path: str, extensions: list[str]) -> bool:
 
 
 def documents_from_bytes(path: str, data: bytes, config: Mapping[str, Any]) -> Iterator[Document | Rejection]:
-    """All documents (or rejections) in one file's bytes: one per file, or one per JSONL line."""
-    if is_jsonl(path, config["jsonl_extensions"]):
-        yield from jsonl_documents(path, io.BytesIO(data), config)
-        return
+    """The document (or rejection) of one whole file's bytes (a JSONL feed is read by :func:`jsonl_documents`)."""
     try:
         text, encoding = decode(data, config["legacy_max_chaos"])
     except Reject as refusal:

@@ -25,7 +25,7 @@ from transforms.document import Document, text_key
 from transforms.frequency import use_cache
 from transforms.rewrites import REWRITES, FindRewrites, Sentences, sentence_sets, text_terms, tokenizer
 from transforms.shard import ByKeyShard
-from transforms.spill import JoinInParts
+from transforms.spill import JoinInParts, SpillDocuments
 from transforms.stories import STORIES, FindStories, story_features
 
 _SIGNATURES, _REWRITE_FEATURES, _STORY_FEATURES = "signatures", "rewrite_features", "story_features"
@@ -140,7 +140,7 @@ class _SkipCopies(beam.PTransform):
     features were 342 MiB grouped for that join, and held in memory from the features step until then.
     """
 
-    def __init__(self, hold: beam.PTransform | None) -> None:
+    def __init__(self, hold: SpillDocuments | None) -> None:
         super().__init__()
         self._hold = hold
 
@@ -159,7 +159,7 @@ class RelateDocuments(beam.PTransform):
     are found (see :mod:`transforms.spill`); by default they wait where the runner keeps them.
     """
 
-    def __init__(self, config: Mapping[str, Any], hold: beam.PTransform | None = None) -> None:
+    def __init__(self, config: Mapping[str, Any], hold: SpillDocuments | None = None) -> None:
         super().__init__()
         self._config = config
         self._hold = hold

@@ -56,7 +56,7 @@ _HYPHENATED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 
 
 # The lexical attributes (spaCy's names) read from the blank pipelines' words, by _span_tokens,
-# content_token and _countable (orth_ is the word itself, not an attribute).
+# content_token and countable_word (orth_ is the word itself, not an attribute).
 _READ_ATTRS = ("IS_ALPHA", "IS_PUNCT", "IS_SPACE", "IS_STOP", "LIKE_NUM", "LOWER")
 
 

@@ -2,9 +2,10 @@
 
 Four steps of a batch run need something only the whole collection gives: boilerplate needs the lines
 repeated across documents, repair the names seen across the run, canonical names the run-wide name
-variants, and every record its relations. Each such result is a side input, and Beam's local runner
-holds every document in memory until it is ready (and again at every shuffle of documents, and where
-the records meet the rejected entries before the one sink), so a run's memory grew with its size.
+variants, and every record its relations. The first three are side inputs (the relations reach the
+records part by part instead, :class:`JoinInParts`), and Beam's local runner holds every document in
+memory until such a result is ready (and again at every shuffle of documents, and where the records
+meet the rejected entries before the one sink), so a run's memory grew with its size.
 Here the documents go to files in the run's staging folder, at most ``chunk`` per file, and only the
 files' names wait; the step after the barrier reads them back. The files are spread over the workers
 (a ``Reshuffle`` of names), which is also how one large input file is shared out. A keyed spill sends
@@ -118,7 +119,7 @@ class SpillFiles(beam.PTransform):
 class SpillDocuments(SpillFiles):
     """Documents -> the same documents, written to files under ``directory``, read back after a shuffle of the names.
 
-    Any picklable elements can wait this way (the relations' rewrite features do). With ``key``, the
+    Any picklable elements can wait this way. With ``key``, the
     documents of one part (``key % parts``) are read back by one worker, one part after another:
     documents with the same key (entities: the same text) meet in one worker, next to one another.
     """
