@@ -126,7 +126,7 @@ def _rank_id(rank: Rank) -> str:
 
 
 def _features_id(element: tuple[Rank, Any]) -> str:
-    return element[0][2]
+    return _rank_id(element[0])
 
 
 class _SkipCopies(beam.PTransform):
