@@ -3,7 +3,8 @@
 Beam 2.77's ``DirectRunner`` first tries to fetch the Prism runner binary over the network, which
 can hang without limit on a network that accepts the connection and never answers. newsbeam maps
 the local runner names to the in-process ``FnApiRunner`` (what ``DirectRunner`` falls back to), which
-honours ``--direct_num_workers`` and ``--direct_running_mode``. Other runners pass through by name.
+honours ``--direct_num_workers`` and ``--direct_running_mode``, with its workers set up as
+pipeline/worker.py says. Other runners pass through by name.
 """
 
 from __future__ import annotations
@@ -111,9 +112,11 @@ def make_runner(options: PipelineOptions) -> PipelineRunner:
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
+    from pipeline.worker import LocalRunner
+
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-    return fn_runner.FnApiRunner(provision_info=provision)
+    return LocalRunner(provision_info=provision)
 
 
 def overlay_args(config_path: str | Path | None) -> list[str]:

@@ -1,5 +1,5 @@
-"""The local runner's process settings (pipeline/runners.py): freed memory goes back to the system, and
-the options' views are made once."""
+"""The local runner's process settings (pipeline/runners.py, pipeline/worker.py): freed memory goes back
+to the system, workers tear finished stages down promptly, and the options' views are made once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import apache_beam as beam
 import pytest
@@ -16,7 +17,8 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 
 from pipeline.config import load_config
 from pipeline.graph import build
-from pipeline.runners import CachedViewOptions, release_freed_memory
+from pipeline.runners import CachedViewOptions, make_runner, release_freed_memory
+from pipeline.worker import IDLE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,3 +100,23 @@ def test_runners_cached_view_options_build_the_graph_plain_options_build(tmp_pat
     assert len(plain[0]) > 300
     assert cached == plain
     assert cached[1]["pipeline_type_check"] is False
+
+
+def _worker_settings(_: Any) -> tuple[int, float]:
+    from apache_beam.runners.worker import sdk_worker
+    return os.getpid(), sdk_worker.DEFAULT_BUNDLE_PROCESSOR_CACHE_SHUTDOWN_THRESHOLD_S
+
+
+@pytest.mark.parametrize("mode", ["multi_processing", "in_memory"])
+def test_runners_local_workers_tear_finished_stages_down_promptly(mode, tmp_path):
+    options = CachedViewOptions(["--direct_num_workers=2" if mode == "multi_processing" else "--direct_num_workers=1",
+                                 f"--direct_running_mode={mode}"])
+    root = beam.Pipeline(runner=make_runner(options), options=options)
+    found = root | "Create" >> beam.Create(range(8)) | "Report" >> beam.Map(_worker_settings)
+    _ = found | "Write" >> beam.io.WriteToText(str(tmp_path / "settings"))
+    root.run().wait_until_finish()
+    settings = {tuple(float(value) for value in line.strip("()\n").split(", "))
+                for path in tmp_path.glob("settings*") for line in path.open()}
+    assert {threshold for _, threshold in settings} == {float(IDLE_SECONDS)}  # Beam's own is 60
+    in_workers = {pid for pid, _ in settings} != {float(os.getpid())}
+    assert in_workers == (mode == "multi_processing")
