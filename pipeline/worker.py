@@ -5,7 +5,10 @@ of its outputs was encoded into, which grows to 16 MiB before it is flushed) for
 stage's last bundle, in case more bundles of it come. On the local runner a batch stage comes once
 to each worker, and the relations run a hundred short stages in the last minute of a run, so their
 buffers piled up: at 30,000 bench documents (NER off, two workers) the stages a worker had finished
-held 250 to 280 MiB when the run peaked, at 1,762 MiB against 1,580 with stages torn down after 5 s.
+held 250 to 280 MiB, and the run peaked at 1,762 MiB against 1,566 with stages torn down after 5 s
+(records identical; 100,000 documents with NER: 2,331 MiB against 2,782, workers at most 792 MiB against 1,234).
+It costs about 3% of CPU (10,000 documents, NER off): the stages' objects are freed during the run,
+where before they went with the process.
 A stage given another bundle after that sets its DoFns up again (the NER stage loads its model again,
 about a second); on the local runner that does not happen within a batch run.
 
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-
 from typing import Any
 
 from apache_beam.runners.portability.fn_api_runner import fn_runner
