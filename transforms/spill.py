@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import pickle
 import uuid
-import zlib
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import apache_beam as beam
@@ -27,6 +26,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 
 from transforms.document import Document
+from transforms.shard import shard_of
 
 # Documents per file. The local runner deals whole files out to its workers in turn, and each bundle
 # ends with a part-filled file, so files of 200 left one of two workers a fifth of the NER stage
@@ -119,9 +119,9 @@ class SpillFiles(beam.PTransform):
 class SpillDocuments(SpillFiles):
     """Documents -> the same documents, written to files under ``directory``, read back after a shuffle of the names.
 
-    Any picklable elements can wait this way. With ``key``, the
-    documents of one part (``key % parts``) are read back by one worker, one part after another:
-    documents with the same key (entities: the same text) meet in one worker, next to one another.
+    Any picklable elements can wait this way. With ``key``, the documents of one part (``key % parts``)
+    are read back by one worker, one part after another: documents with the same key (entities: the
+    same text) meet in one worker, next to one another.
     """
 
     def expand(self, docs):
@@ -138,7 +138,7 @@ class SpillDocuments(SpillFiles):
 
 def part_of(text_id: str) -> int:
     """The part (of PARTS) of an id, the same in every process."""
-    return zlib.crc32(text_id.encode("utf-8", "surrogatepass")) % PARTS
+    return shard_of(text_id, PARTS)
 
 
 def _apply_part(element: tuple[int, Mapping[str, Iterable[Any]]], apply: Callable[..., Iterable[Any]],
